@@ -1,0 +1,145 @@
+"""The first pass over every byte: which kinds of candidate does a buffer hold at all?
+
+Most files hold none, so this pass decides the scanner's speed. With the `hyperscan` wheel all
+patterns run in one pass (GB/s); without it, a pure-Python fallback gives the same answers more
+slowly. Only buffers with a hit go on to the (slower) exact extraction in `engine`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+NSEC = 1
+HEX = 2
+NCRYPTSEC = 4
+URI = 8
+BASE64 = 16
+
+# literals whose base64 form marks a token worth decoding
+_B64_LITERALS = (b"nsec1", b"NSEC1", b"ncryptsec1", b"bunker://", b"nostrconnect://", b"walletconnect")
+
+
+def base64_fragments(literal: bytes) -> set[bytes]:
+    """The base64 characters fully determined by `literal`, at each of the three alignments."""
+    out: set[bytes] = set()
+    for phase in range(3):
+        encoded = base64.b64encode(b"\0" * phase + literal + b"\0\0")
+        first = -(-8 * phase // 6)  # first char whose 6 bits lie inside the literal
+        last = (8 * (phase + len(literal))) // 6  # one past the last such char
+        fragment = encoded[first:last]
+        out.add(fragment)
+        out.add(fragment.replace(b"+", b"-").replace(b"/", b"_"))
+    return out
+
+
+_FRAGMENTS = sorted({f for lit in _B64_LITERALS for f in base64_fragments(lit)})
+# base64 of a run of hex digits: every 4-char group starts with M, N (digits) or Y, Z (a-f)
+_B64_HEX = rb"(?:[MNYZ][A-Za-z0-9+/_-]{3}){20}"
+
+_PATTERNS: tuple[tuple[int, bytes, bool], ...] = (
+    (NSEC, rb"nsec1", True),
+    (HEX, rb"[0-9a-fA-F]{64}", False),
+    (NCRYPTSEC, rb"ncryptsec1", True),
+    (URI, rb"bunker://|nostrconnect://|walletconnect", True),
+    (BASE64, b"|".join(re.escape(f) for f in _FRAGMENTS), False),
+    (BASE64, _B64_HEX, False),
+)
+
+Prefilter = Callable[[bytes], int]
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "nsecguard"
+
+
+def _hyperscan_prefilter() -> Prefilter | None:
+    try:
+        import hyperscan  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    key = hashlib.sha256(
+        repr((_PATTERNS, getattr(hyperscan, "__version__", "?"), sys.platform, os.uname().machine)).encode()
+    ).hexdigest()[:16]
+    cached = _cache_dir() / f"hs-{key}.db"
+    db = None
+    try:
+        db = hyperscan.loadb(cached.read_bytes(), hyperscan.HS_MODE_BLOCK)
+        db.scratch = hyperscan.Scratch(db)
+    except Exception:  # no cache yet, or one from another CPU: compile afresh
+        db = None
+    if db is None:
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        flags = [
+            hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if caseless else 0)
+            for _, _, caseless in _PATTERNS
+        ]
+        db.compile(
+            expressions=[p for _, p, _ in _PATTERNS],
+            ids=[bit for bit, _, _ in _PATTERNS],
+            elements=len(_PATTERNS),
+            flags=flags,
+        )
+        _store(cached, hyperscan.dumpb(db))
+
+    def prefilter(buf: bytes) -> int:
+        found = [0]
+
+        def on_match(bit: int, _start: int, _end: int, _flags: int, _ctx: object) -> None:
+            found[0] |= bit
+
+        db.scan(buf, match_event_handler=on_match)
+        return found[0]
+
+    return prefilter
+
+
+def _store(path: Path, blob: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".hs-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home only costs the compile time on the next start
+
+
+_HEX_MAP = bytes(1 if chr(i) in "0123456789abcdefABCDEF" else 0 for i in range(256))
+_HEX_RUN = b"\x01" * 64
+_FALLBACK_B64 = re.compile(b"|".join(re.escape(f) for f in _FRAGMENTS) + b"|" + _B64_HEX)
+
+
+def python_prefilter(buf: bytes) -> int:
+    low = buf.lower()
+    mask = 0
+    if b"nsec1" in low:
+        mask |= NSEC
+    if b"ncryptsec1" in low:
+        mask |= NCRYPTSEC
+    if b"bunker://" in low or b"nostrconnect://" in low or b"walletconnect" in low:
+        mask |= URI
+    if _HEX_RUN in buf.translate(_HEX_MAP):
+        mask |= HEX
+    if _FALLBACK_B64.search(buf):
+        mask |= BASE64
+    return mask
+
+
+@lru_cache(maxsize=1)
+def get_prefilter() -> Prefilter:
+    if os.environ.get("NSECGUARD_NO_HYPERSCAN"):
+        return python_prefilter
+    return _hyperscan_prefilter() or python_prefilter
+
+
+def backend() -> str:
+    return "python" if get_prefilter() is python_prefilter else "hyperscan"

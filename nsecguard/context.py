@@ -1,0 +1,176 @@
+"""Is a 64-hex value named like a private key? Reads the words around it.
+
+Values are judged by the nearest names before them on the same line (`NOSTR_SK=`, `"sk": "`,
+`--sec `, `SecretKey::from_hex("`, `my private key is`), walked from the nearest outward:
+the first decisive name wins, so `{"pubkey": A, "sk": B}` marks B and not A. When nothing on
+the line names the value, a label or comment on the line before counts, more weakly, and so does
+a trailing comment. Hash-like names (`sha256`, `checksum`, `id`, `pubkey`, `sig`...) veto.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+
+from nsecguard.model import Confidence
+
+
+class Verdict(enum.Enum):
+    NONE = 0
+    NEGATIVE = 1  # named as something else: a hash, an id, a public key
+    WEAK = 2  # a generic secret name
+    STRONG = 3  # a private-key name
+
+
+# whole words that name a private key
+_STRONG = {
+    "nsec", "sk", "seckey", "privkey", "prvkey", "privatekey", "secretkey", "sec", "nwc",
+    "walletconnect", "nostrsk", "nostrkey", "nsecs", "secp256k1sk", "skhex", "privkeyhex",
+}  # fmt: skip
+# substrings of an unseparated word that name a private key (BOTNSEC, NOSTRPRIVKEY)
+_STRONG_PARTS = ("nsec", "secretkey", "privatekey", "privkey", "seckey", "prvkey")
+# words that make a private-key name together with "key"/"keys"
+_SECRETISH = {"secret", "private", "priv", "prv", "sec", "signing", "signer", "nostr", "raw"}
+_KEYISH = {"key", "keys", "hex"}
+# generic secret words: a key in a Nostr file, noise elsewhere
+_WEAK = {"secret", "private", "priv", "prv", "keys", "keypair", "identity", "signer"}
+# names of other things: hashes, ids, public data, other kinds of secret
+_NEGATIVE = {
+    "pub", "pubkey", "pubkeys", "public", "publickey", "npub", "pk", "pkey", "xonly",
+    "id", "ids", "eid", "uuid", "guid", "hash", "hashes", "hashed", "sha", "sha1", "sha2",
+    "sha256", "sha384", "sha512", "sha3", "keccak", "blake2", "blake2b", "blake3", "md5",
+    "checksum", "checksums", "digest", "digests", "sig", "sigs", "signature", "signatures",
+    "txid", "txids", "tx", "txhash", "commit", "rev", "revision", "sri", "integrity", "etag",
+    "event", "events", "note", "nonce", "salt", "hmac", "mac", "fingerprint", "address",
+    "addr", "root", "merkle", "block", "blockhash", "oid", "tree", "blob", "preimage",
+    "payment", "invoice", "jwt", "session", "csrf", "cookie", "webhook", "oauth", "client",
+    "api", "apikey", "token", "password", "passwd", "aes", "encryption", "challenge",
+    "url", "uri", "image", "file", "content", "data", "random", "test_hash",
+}  # fmt: skip
+# words that carry no meaning of their own: keep walking outward past them
+_TRANSPARENT = {
+    "let", "const", "var", "val", "mut", "export", "set", "my", "the", "a", "an", "is", "are",
+    "was", "here", "this", "our", "your", "static", "final", "string", "str", "new", "from",
+    "fromhex", "hex", "bytes", "hextobytes", "unhexlify", "decode", "parse", "buffer",
+    "bytearray", "to", "of", "with", "default", "value", "env", "os", "environ", "getenv",
+    "get", "process", "setdefault", "as", "in", "for", "use", "readonly", "private", "public",
+    "self", "this", "config", "cfg", "settings", "options", "opts", "args", "arg", "flag",
+    "i", "it", "its", "me", "be", "and", "or", "u8", "vec", "array", "slice", "owned",
+    "unwrap", "expect", "try", "await", "return", "assert", "eq", "equal", "fn", "def",
+    "parse_hex", "fromstring", "from_str", "key_from", "import", "load", "loads", "nostr",
+}  # fmt: skip
+
+_IDENT = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*(?:(?:::|\.|->|-)[A-Za-z_$][A-Za-z0-9_$]*)*")
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_COMMENT = re.compile(rb"(?:#|//|--|/\*|<!--|;)\s*(.*)")
+_MAX_IDENTS = 6
+
+
+def words_of(identifier: str) -> list[str]:
+    out: list[str] = []
+    for part in re.split(r"[^A-Za-z0-9]+", identifier):
+        if not part:
+            continue
+        pieces = _CAMEL.findall(part)
+        out.extend(p.lower() for p in pieces)
+        if len(pieces) > 1:
+            out.append(part.lower())  # the joined form too: "privKey" -> also "privkey"
+    return out
+
+
+def _is_strong(words: set[str]) -> bool:
+    if words & _STRONG:
+        return True
+    if words & _SECRETISH and words & _KEYISH and words - {"nostr", "raw", "hex", "keys"}:
+        return True
+    return any(part in w for w in words for part in _STRONG_PARTS if len(w) > len(part))
+
+
+def _is_negative(ordered: list[str]) -> bool:
+    """Negative when a hash-like word is the head of the name: English compounds are
+    head-final, so `secret_key_hash` is a hash while `event_secret_key` is a key."""
+    last_negative = max((i for i, w in enumerate(ordered) if w in _NEGATIVE), default=-1)
+    if last_negative < 0:
+        return False
+    strong_at = [i for i, w in enumerate(ordered) if w in _STRONG or w in _KEYISH or w == "secret"]
+    return not (strong_at and max(strong_at) > last_negative and _is_strong(set(ordered)))
+
+
+def judge_phrase(text: bytes) -> Verdict:
+    """Walk the names in `text` from its end (nearest the value) outward."""
+    idents = _IDENT.findall(text)[-_MAX_IDENTS:]
+    seen: set[str] = set()
+    verdict = Verdict.NONE
+    for ident in reversed(idents):
+        ordered = words_of(ident.decode("ascii"))
+        words = set(ordered)
+        if not words:
+            continue
+        if _is_negative(ordered):
+            return Verdict.NEGATIVE
+        seen |= words
+        if _is_strong(seen):
+            return Verdict.STRONG
+        if words & _WEAK or words & {"key"}:
+            verdict = Verdict.WEAK
+            continue
+        if words <= _TRANSPARENT:
+            continue
+        break  # an unrelated name: it is what the value belongs to
+    if verdict is Verdict.WEAK and seen & {"key"} and not seen & _WEAK:
+        return Verdict.WEAK if seen & {"nostr"} else Verdict.NONE
+    return verdict
+
+
+_LEAD_ONLY = re.compile(rb"^[\s\"'`>*\-+|:=(\[{,]*(?:0[xX])?$")
+_PUNCT_LINE = re.compile(rb"^[\s`'\"~*#=\-_|>{}\[\](),;:]*$")
+
+
+def judge(buf: bytes, start: int, end: int, nostr_file: bool) -> tuple[Confidence | None, str]:
+    """Confidence that the hex value at buf[start:end] is a private key, from its names alone;
+    None when the names say it is not one (or say nothing)."""
+    line_start = buf.rfind(b"\n", 0, start) + 1
+    before = buf[max(line_start, start - 120) : start]
+    # do not read names that belong to an earlier value on the line
+    cut = max(before.rfind(b","), before.rfind(b";"), before.rfind(b"&"))
+    prior = re.search(rb"[0-9a-fA-F]{32,}(?!.*[0-9a-fA-F]{32,})", before)
+    if prior:
+        cut = max(cut, prior.end())
+    nearest = before[cut + 1 :] if cut >= 0 else before
+    verdict = judge_phrase(nearest)
+    how = "named"
+    if verdict is Verdict.NONE and _LEAD_ONLY.match(nearest):
+        label = _previous_label(buf, line_start)
+        if label is not None:
+            verdict = judge_phrase(label)
+            how = "labelled on the line before"
+    if verdict is Verdict.NONE:
+        line_end = buf.find(b"\n", end)
+        after = buf[end : line_end if line_end >= 0 else len(buf)][:120]
+        comment = _COMMENT.search(after)
+        if comment:
+            verdict = judge_phrase(comment.group(1))
+            how = "described in a trailing comment"
+    if verdict is Verdict.STRONG:
+        if how == "named":
+            return Confidence.HIGH, "assigned to a private-key name"
+        return Confidence.MEDIUM, f"{how} as a private key"
+    if verdict is Verdict.WEAK:
+        if nostr_file:
+            return Confidence.MEDIUM, "named as a secret in a Nostr file"
+        return Confidence.LOW, "named as a generic secret"
+    return None, ""
+
+
+def _previous_label(buf: bytes, line_start: int) -> bytes | None:
+    """The nearest earlier line with words on it (skipping fences and blank lines), if close."""
+    pos = line_start - 1
+    for _ in range(3):
+        if pos <= 0:
+            return None
+        prev_start = buf.rfind(b"\n", 0, pos) + 1
+        line = buf[prev_start:pos]
+        if not _PUNCT_LINE.match(line):
+            return line[-160:]
+        pos = prev_start - 1
+    return None

@@ -1,0 +1,402 @@
+"""The detection engine: text in, findings out. Pure: no I/O, no global state.
+
+Pass 1 (`candidates`) says which kinds of candidate a buffer holds at all. Pass 2 extracts
+them exactly and validates each one: bech32 checksum (with one-typo repair), scalar range,
+public-key derivation, the names around hex values, and proof by finding the derived public
+key in the same text. Findings carry the owner's npub and a fingerprint, never the key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import urllib.parse
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from nsecguard import bech32, candidates, context, keys
+from nsecguard.model import (
+    DEFAULT_MIN_CONFIDENCE,
+    KIND_SEVERITY,
+    KIND_TITLE,
+    Confidence,
+    Finding,
+    Kind,
+)
+
+INLINE_ALLOW = (b"nsecguard: allow", b"nsecguard:allow")
+MAX_BASE64_DEPTH = 2
+
+
+@dataclass(frozen=True)
+class Options:
+    min_confidence: Confidence = DEFAULT_MIN_CONFIDENCE
+    allow: frozenset[str] = field(default_factory=frozenset)  # npubs or fingerprints
+    inline_allow: bool = True  # honour `nsecguard: allow` on the finding's line
+    decode_base64: bool = True
+    repair_typos: bool = True
+
+
+DEFAULT_OPTIONS = Options()
+
+
+class Hit(NamedTuple):
+    """A validated secret inside a buffer (byte offsets). Internal: the key never leaves."""
+
+    kind: Kind
+    confidence: Confidence
+    start: int
+    end: int
+    pubkey: bytes | None
+    fingerprint: str
+    reason: str
+    repaired: bool = False
+    encoding: str | None = None
+
+
+_BECH32_VALID = bech32.CHARSET.encode()
+_NSEC = re.compile(rb"(?i)nsec1(?=([0-9a-z]{58}))")
+_NCRYPTSEC = re.compile(rb"(?i)ncryptsec1(?=([0-9a-z]{152}))")
+_HEX_RUN = re.compile(rb"[0-9a-fA-F]{64,}")
+_PUBKEY_BECH32 = re.compile(rb"(?i)n(?:pub|profile)1[02-9ac-hj-np-z]{58,}")
+_URI = re.compile(
+    rb"(?i)(bunker|nostrconnect|nostr\+?walletconnect|nostr\+walletauth)"
+    rb":(?://)?([^\s\"'<>`\]\)]*)"
+)
+_SECRET_PARAM = re.compile(rb"(?i)(?:[?&;]|&amp;)secret=([^&#\s\"'<>`\\]*)")
+_B64_TOKEN = re.compile(
+    rb"(?:[A-Za-z0-9+/]{64}(?:[A-Za-z0-9+/]{12})?\r?\n[ \t]*)+[A-Za-z0-9+/]+={0,2}"
+    rb"|[A-Za-z0-9+/_-]{84,}={0,2}"
+)
+_NOSTR_MARKERS = (b"nostr", b"npub1", b"nsec", b"nip-", b"nip19", b"wss://", b"relay")
+_HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
+
+
+class _Buffer:
+    """One buffer under scan, with the lazily computed facts several passes share."""
+
+    def __init__(self, data: bytes, known: frozenset[bytes]) -> None:
+        self.data = data
+        self._known = known
+        self._pubkeys: frozenset[bytes] | None = None
+        self._nostr: bool | None = None
+
+    @property
+    def pubkeys(self) -> frozenset[bytes]:
+        """Every public key written in the buffer (hex, compressed hex, npub, nprofile)."""
+        if self._pubkeys is None:
+            found = set(self._known)
+            for m in _HEX_RUN.finditer(self.data):
+                run = m.group()
+                if len(run) == 64:
+                    found.add(bytes.fromhex(run.decode()))
+                elif len(run) == 66 and run[:2] in (b"02", b"03"):
+                    found.add(bytes.fromhex(run[2:].decode()))
+            for m in _PUBKEY_BECH32.finditer(self.data):
+                pub = _bech32_pubkey(m.group())
+                if pub is not None:
+                    found.add(pub)
+            self._pubkeys = frozenset(found)
+        return self._pubkeys
+
+    @property
+    def nostr(self) -> bool:
+        if self._nostr is None:
+            low = self.data.lower()
+            self._nostr = any(marker in low for marker in _NOSTR_MARKERS)
+        return self._nostr
+
+
+def _bech32_pubkey(token: bytes) -> bytes | None:
+    text = token.decode("ascii").lower()
+    if text.startswith("npub1"):
+        decoded = bech32.decode(text[:63], hrp="npub")
+        return decoded.data if decoded and len(decoded.data) == 32 else None
+    decoded = bech32.decode(text, hrp="nprofile")  # TLV: type 0 holds the pubkey
+    if decoded is None:
+        return None
+    tlv = decoded.data
+    i = 0
+    while i + 2 <= len(tlv):
+        kind, length = tlv[i], tlv[i + 1]
+        if kind == 0 and length == 32:
+            return tlv[i + 2 : i + 34]
+        i += 2 + length
+    return None
+
+
+def find_hits(data: bytes, known_pubkeys: Iterable[bytes] = (), *, options: Options = DEFAULT_OPTIONS) -> list[Hit]:
+    """All secrets in `data`, validated, at any confidence, overlaps resolved."""
+    return _resolve_overlaps(_scan(_Buffer(data, frozenset(known_pubkeys)), options, 0, None))
+
+
+def _scan(buf: _Buffer, options: Options, depth: int, outer: _Outer | None) -> list[Hit]:
+    mask = candidates.get_prefilter()(buf.data)
+    if not mask:
+        return []
+    hits: list[Hit] = []
+    if mask & candidates.NSEC:
+        hits.extend(_nsecs(buf.data, options))
+    if mask & candidates.NCRYPTSEC:
+        hits.extend(_ncryptsecs(buf.data, options))
+    if mask & candidates.URI:
+        hits.extend(_uris(buf.data))
+    if mask & candidates.HEX:
+        hits.extend(_hexes(buf, [(h.start, h.end) for h in hits], outer))
+    if mask & candidates.BASE64 and options.decode_base64 and depth < MAX_BASE64_DEPTH:
+        hits.extend(_base64(buf, options, depth))
+    return hits
+
+
+def _nsecs(data: bytes, options: Options) -> Iterable[Hit]:
+    for m in _NSEC.finditer(data):
+        body = m.group(1).lower()
+        invalid = len(body.translate(None, _BECH32_VALID))
+        if invalid > (1 if options.repair_typos else 0):
+            continue
+        decoded = bech32.decode(b"nsec1" + body, repair=options.repair_typos, hrp="nsec")
+        if decoded is None or not keys.is_valid_secret(decoded.data):
+            continue
+        pub = keys.xonly_pubkey(decoded.data)
+        repaired = decoded.repaired_at >= 0
+        if repaired:
+            conf, reason = Confidence.MEDIUM, "nsec with one mistyped character, repaired by its checksum"
+        elif decoded.bech32m:
+            conf, reason = Confidence.CERTAIN, "nsec with a valid (bech32m) checksum"
+        else:
+            conf, reason = Confidence.CERTAIN, "nsec with a valid checksum"
+        yield Hit(Kind.NSEC, conf, m.start(), m.start() + 63, pub, keys.fingerprint_pubkey(pub), reason, repaired)
+
+
+def _ncryptsecs(data: bytes, options: Options) -> Iterable[Hit]:
+    for m in _NCRYPTSEC.finditer(data):
+        body = m.group(1).lower()
+        if len(body.translate(None, _BECH32_VALID)) > (1 if options.repair_typos else 0):
+            continue
+        decoded = bech32.decode(b"ncryptsec1" + body, repair=options.repair_typos, hrp="ncryptsec")
+        if decoded is None or len(decoded.data) != 91 or decoded.data[0] != 0x02:
+            continue
+        repaired = decoded.repaired_at >= 0
+        conf = Confidence.MEDIUM if repaired else Confidence.CERTAIN
+        reason = "NIP-49 encrypted key" + (", one mistyped character repaired" if repaired else "")
+        fp = keys.fingerprint_secret("ncryptsec", decoded.data)
+        yield Hit(Kind.NCRYPTSEC, conf, m.start(), m.start() + 162, None, fp, reason, repaired)
+
+
+def _uris(data: bytes) -> Iterable[Hit]:
+    for m in _URI.finditer(data):
+        scheme = m.group(1).lower()
+        body = m.group(2)
+        target = body.split(b"?", 1)[0]
+        params = list(_SECRET_PARAM.finditer(body))
+        offset = m.start(2)
+        if not params and b"%" in body:  # the whole query percent-encoded
+            unquoted = urllib.parse.unquote_to_bytes(body)
+            params = list(_SECRET_PARAM.finditer(unquoted))
+            offset = -1
+        for p in params:
+            raw = p.group(1)
+            secret = urllib.parse.unquote_to_bytes(raw).strip()
+            if not secret:
+                continue
+            start, end = (offset + p.start(1), offset + p.end(1)) if offset >= 0 else (m.start(), m.end())
+            if b"walletconnect" in scheme or b"walletauth" in scheme:
+                yield _nwc_hit(secret, start, end)
+            else:
+                kind = Kind.BUNKER if scheme == b"bunker" else Kind.NOSTRCONNECT
+                fp = keys.fingerprint_secret(kind.value, target.lower() + b"\0" + secret)
+                reason = f"secret= parameter of a {scheme.decode()}:// URI"
+                yield Hit(kind, Confidence.HIGH, start, end, None, fp, reason)
+
+
+def _nwc_hit(secret: bytes, start: int, end: int) -> Hit:
+    reason = "secret= parameter of a nostr+walletconnect:// URI"
+    if len(secret) == 64 and all(c in _HEX_DIGITS for c in secret):
+        value = bytes.fromhex(secret.decode())
+        if keys.is_valid_secret(value):
+            pub = keys.xonly_pubkey(value)
+            return Hit(Kind.NWC, Confidence.CERTAIN, start, end, pub, keys.fingerprint_pubkey(pub), reason)
+    fp = keys.fingerprint_secret("nwc", secret)
+    return Hit(Kind.NWC, Confidence.HIGH, start, end, None, fp, reason + " (not a valid key)")
+
+
+class _Outer(NamedTuple):
+    """Where an encoded token stood, so names around it count for what it decodes to."""
+
+    buf: _Buffer
+    start: int
+    end: int
+
+
+def _hexes(buf: _Buffer, taken: list[tuple[int, int]], outer: _Outer | None) -> Iterable[Hit]:
+    data = buf.data
+    for m in _HEX_RUN.finditer(data):
+        if m.end() - m.start() != 64:
+            continue  # a window of a longer run: a signature, a compressed pubkey, a blob
+        start, end = m.start(), m.end()
+        if any(s < end and start < e for s, e in taken):
+            continue  # part of a URI already judged
+        value = bytes.fromhex(m.group().decode())
+        if not keys.is_valid_secret(value):
+            continue
+        if start >= 2 and data[start - 2 : start] in (b"0x", b"0X"):
+            start -= 2
+        pubkeys = buf.pubkeys
+        pub: bytes | None = None
+        if len(pubkeys) > 1 or (pubkeys and value not in pubkeys):
+            pub = keys.xonly_pubkey(value)
+            if pub in pubkeys:
+                reason = "its public key appears in the same text"
+                yield Hit(Kind.HEX, Confidence.CERTAIN, start, end, pub, keys.fingerprint_pubkey(pub), reason)
+                continue
+        conf, reason = context.judge(data, start, end, buf.nostr)
+        if conf is None and outer is not None:
+            conf, reason = context.judge(outer.buf.data, outer.start, outer.end, outer.buf.nostr)
+        if conf is None:
+            continue
+        pub = pub or keys.xonly_pubkey(value)
+        yield Hit(Kind.HEX, conf, start, end, pub, keys.fingerprint_pubkey(pub), reason)
+
+
+def _base64(buf: _Buffer, options: Options, depth: int) -> Iterable[Hit]:
+    for m in _B64_TOKEN.finditer(buf.data):
+        token = m.group()
+        compact = re.sub(rb"\s+", b"", token)
+        if b"-" in compact or b"_" in compact:
+            compact = compact.translate(bytes.maketrans(b"-_", b"+/"))
+        compact = compact.rstrip(b"=")
+        try:
+            decoded = base64.b64decode(compact + b"=" * (-len(compact) % 4))
+        except (binascii.Error, ValueError):
+            continue
+        printable = sum(32 <= c < 127 or c in (9, 10, 13) for c in decoded)
+        if printable < 0.9 * len(decoded):
+            continue
+        inner = _Buffer(decoded, buf.pubkeys)
+        for hit in _scan(inner, options, depth + 1, _Outer(buf, m.start(), m.end())):
+            yield hit._replace(start=m.start(), end=m.end(), encoding="base64", reason=hit.reason + ", inside base64")
+
+
+def _resolve_overlaps(hits: list[Hit]) -> list[Hit]:
+    """Where two hits overlap (a bunker secret that is an nsec), keep the more certain one."""
+    if len(hits) < 2:
+        return sorted(hits, key=lambda h: h.start)
+    kept: list[Hit] = []
+    for hit in sorted(hits, key=lambda h: (-h.confidence, h.pubkey is None, h.start)):
+        if not any(k.start < hit.end and hit.start < k.end for k in kept):
+            kept.append(hit)
+    return sorted(kept, key=lambda h: h.start)
+
+
+class _Lines:
+    """Line and column of byte offsets, computed only for buffers that have findings."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def locate(self, offset: int) -> tuple[int, int]:
+        line = self.data.count(b"\n", 0, offset) + 1
+        line_start = self.data.rfind(b"\n", 0, offset) + 1
+        column = len(self.data[line_start:offset].decode("utf-8", "replace")) + 1
+        return line, column
+
+    def line_text(self, offset: int) -> bytes:
+        start = self.data.rfind(b"\n", 0, offset) + 1
+        end = self.data.find(b"\n", offset)
+        return self.data[start : end if end >= 0 else len(self.data)]
+
+
+def message_for(kind: Kind, npub: str | None) -> str:
+    owner = f" of {npub}" if npub else ""
+    if kind is Kind.NCRYPTSEC:
+        return (
+            f"{KIND_TITLE[kind]}{owner}: remove it; anyone can try passwords against it offline, "
+            "so move to a new key if the password is weak"
+        )
+    if kind in (Kind.BUNKER, Kind.NOSTRCONNECT):
+        return f"{KIND_TITLE[kind]}: remove it and revoke the connection in your signer"
+    if kind is Kind.NWC:
+        return f"{KIND_TITLE[kind]}{owner}: remove it and revoke this connection in your wallet now"
+    return (
+        f"{KIND_TITLE[kind]}{owner}: remove it and move to a new key; "
+        "a leaked key is compromised for good"
+    )
+
+
+def to_findings(
+    data: bytes,
+    hits: Iterable[Hit],
+    *,
+    path: str,
+    options: Options = DEFAULT_OPTIONS,
+    line_offset: int = 0,
+) -> list[Finding]:
+    lines = _Lines(data)
+    out: list[Finding] = []
+    for hit in hits:
+        if hit.confidence < options.min_confidence:
+            continue
+        npub = keys.npub(hit.pubkey) if hit.pubkey is not None else None
+        if options.allow and (npub in options.allow or hit.fingerprint in options.allow):
+            continue
+        if options.inline_allow and any(tag in lines.line_text(hit.start) for tag in INLINE_ALLOW):
+            continue
+        line, column = lines.locate(hit.start)
+        out.append(
+            Finding(
+                kind=hit.kind,
+                confidence=hit.confidence,
+                severity=KIND_SEVERITY[hit.kind],
+                path=path,
+                line=line + line_offset,
+                column=column,
+                npub=npub,
+                fingerprint=hit.fingerprint,
+                message=message_for(hit.kind, npub),
+                reason=hit.reason,
+                encoding=hit.encoding,
+                repaired=hit.repaired,
+                start=hit.start,
+                end=hit.end,
+                pubkey=hit.pubkey.hex() if hit.pubkey is not None else None,
+            )
+        )
+    return out
+
+
+def scan_bytes(
+    data: bytes,
+    *,
+    path: str = "-",
+    options: Options = DEFAULT_OPTIONS,
+    known_pubkeys: Iterable[bytes] = (),
+) -> list[Finding]:
+    """Findings in one buffer. `known_pubkeys` are public keys known to stand near the text
+    (an event's author, its `p` tags): a hex value deriving to one of them is proven a key."""
+    hits = find_hits(data, known_pubkeys, options=options)
+    return to_findings(data, hits, path=path, options=options) if hits else []
+
+
+def scan_text(
+    text: str | bytes,
+    *,
+    path: str = "-",
+    options: Options = DEFAULT_OPTIONS,
+    known_pubkeys: Iterable[bytes] = (),
+) -> list[Finding]:
+    """Findings in a text. For a `str`, `start`/`end` are character offsets into it."""
+    if isinstance(text, bytes):
+        return scan_bytes(text, path=path, options=options, known_pubkeys=known_pubkeys)
+    data = text.encode("utf-8", "surrogatepass")
+    found = scan_bytes(data, path=path, options=options, known_pubkeys=known_pubkeys)
+    if text.isascii() or not found:
+        return found
+    return [
+        f.moved(
+            start=len(data[: f.start].decode("utf-8", "surrogatepass")),
+            end=len(data[: f.end].decode("utf-8", "surrogatepass")),
+        )
+        for f in found
+    ]

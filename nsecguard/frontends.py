@@ -1,0 +1,64 @@
+"""Front-ends register here: each adds one `nsecguard <subcommand>`.
+
+A front-end is a `FrontEnd` object exposed through the `nsecguard.frontends` entry-point group,
+so a third-party package adds one without touching the core:
+
+    [project.entry-points."nsecguard.frontends"]
+    discord-bot = "nsecguard_discord:FRONTEND"
+
+The built-in commands register the same way (see pyproject.toml). To keep start-up lean,
+the CLI loads only the entry point of the subcommand being run.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+from importlib.metadata import EntryPoint, entry_points
+
+GROUP = "nsecguard.frontends"
+
+
+@dataclass(frozen=True)
+class FrontEnd:
+    name: str  # the subcommand
+    help: str  # one line for `nsecguard --help`
+    configure: Callable[[argparse.ArgumentParser], None]  # add the subcommand's arguments
+    run: Callable[[argparse.Namespace], int]  # returns the exit code
+
+
+# The built-in front-ends, as registered in pyproject.toml (a test keeps the two equal).
+# Resolving these directly spares every run the scan of all installed distributions.
+BUILTIN: dict[str, str] = {
+    "scan": "nsecguard.commands.scan:FRONTEND",
+    "sanitize": "nsecguard.commands.sanitize:FRONTEND",
+    "inspect": "nsecguard.commands.inspect:FRONTEND",
+}
+
+
+def _load(target: str) -> FrontEnd:
+    module, _, attr = target.partition(":")
+    obj = getattr(import_module(module), attr)
+    if not isinstance(obj, FrontEnd):
+        raise TypeError(f"{target} is not an nsecguard FrontEnd")
+    return obj
+
+
+def registered() -> dict[str, EntryPoint]:
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
+
+
+def load(name: str) -> FrontEnd | None:
+    """The front-end for one subcommand, or None when nothing registers it."""
+    if name in BUILTIN:
+        return _load(BUILTIN[name])
+    ep = registered().get(name)
+    return _load(ep.value) if ep is not None else None
+
+
+def load_all() -> list[FrontEnd]:
+    names = dict(BUILTIN)
+    names.update({name: ep.value for name, ep in registered().items()})
+    return [_load(target) for _, target in sorted(names.items())]

@@ -1,0 +1,72 @@
+"""secp256k1 private keys: validity, x-only public key derivation, npub, fingerprint.
+
+The only module that does elliptic-curve work. libsecp256k1 (through coincurve's bindings)
+is imported on first use, so commands that find nothing never pay for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import lru_cache
+
+from nsecguard import bech32
+
+CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+_FINGERPRINT_DOMAIN = b"nsecguard/fingerprint/v1\x00"
+
+
+def is_valid_secret(secret: bytes) -> bool:
+    """A 32-byte string is a usable private key when 1 <= d < n."""
+    return len(secret) == 32 and 0 < int.from_bytes(secret, "big") < CURVE_ORDER
+
+
+@lru_cache(maxsize=1)
+def _deriver() -> Callable[[bytes], bytes]:
+    from coincurve._libsecp256k1 import ffi, lib  # type: ignore[import-untyped]
+    from coincurve.context import GLOBAL_CONTEXT  # type: ignore[import-untyped]
+
+    ctx = GLOBAL_CONTEXT.ctx
+    keypair = ffi.new("secp256k1_keypair *")
+    xonly = ffi.new("secp256k1_xonly_pubkey *")
+    out = ffi.new("unsigned char[32]")
+
+    def derive(secret: bytes) -> bytes:
+        if not lib.secp256k1_keypair_create(ctx, keypair, secret):
+            raise ValueError("not a valid secp256k1 private key")
+        lib.secp256k1_keypair_xonly_pub(ctx, xonly, ffi.NULL, keypair)
+        lib.secp256k1_xonly_pubkey_serialize(ctx, out, xonly)
+        return bytes(out)
+
+    return derive
+
+
+def xonly_pubkey(secret: bytes) -> bytes:
+    """The BIP-340 x-only public key (a Nostr pubkey) of a valid private key."""
+    if not is_valid_secret(secret):
+        raise ValueError("not a valid secp256k1 private key")
+    return _deriver()(secret)
+
+
+def npub(pubkey: bytes) -> str:
+    return bech32.encode("npub", pubkey)
+
+
+def npub_to_pubkey(value: str) -> bytes | None:
+    decoded = bech32.decode(value, hrp="npub")
+    if decoded is None or len(decoded.data) != 32:
+        return None
+    return decoded.data
+
+
+def fingerprint_pubkey(pubkey: bytes) -> str:
+    """A stable identity for a leaked key, computed from its public key only."""
+    return hashlib.sha256(_FINGERPRINT_DOMAIN + pubkey).hexdigest()[:24]
+
+
+def fingerprint_secret(label: str, secret: bytes) -> str:
+    """Identity of a secret that has no public key (a bunker token, an ncryptsec).
+
+    scrypt makes a short token impractical to recover by guessing from its fingerprint."""
+    digest = hashlib.scrypt(secret, salt=_FINGERPRINT_DOMAIN + label.encode(), n=1 << 12, r=8, p=1)
+    return digest.hex()[:24]
