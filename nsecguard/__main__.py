@@ -1,0 +1,3 @@
+from nsecguard.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The built-in front-ends: one module per `nsecguard` subcommand."""

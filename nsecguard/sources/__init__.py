@@ -1,0 +1,1 @@
+"""Where text comes from: files and directories, stdin (and git, in `sources.git`)."""
