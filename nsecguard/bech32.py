@@ -9,6 +9,7 @@ corrects one substitution in strings up to 1023 characters).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
@@ -46,7 +47,8 @@ def polymod_residue(hrp: str, data: list[int]) -> int:
     return chk
 
 
-def _build_syndromes() -> tuple[dict[int, tuple[int, int]], list[list[int]]]:
+@lru_cache(maxsize=1)
+def _syndromes() -> tuple[dict[int, tuple[int, int]], list[list[int]]]:
     """syndrome -> (distance from end, error value); and effect[distance][error]."""
     effect: list[list[int]] = []
     table: dict[int, tuple[int, int]] = {}
@@ -58,8 +60,6 @@ def _build_syndromes() -> tuple[dict[int, tuple[int, int]], list[list[int]]]:
         row = [_step(x, 0) for x in row]
     return table, effect
 
-
-_SYNDROMES, _EFFECT = _build_syndromes()
 
 
 class Decoded(NamedTuple):
@@ -140,16 +140,17 @@ def decode(s: str | bytes, *, repair: bool = False, hrp: str | None = None) -> D
 
 def _repair(values: list[int], syndrome: int, bad: int) -> tuple[int, int] | None:
     n = len(values)
+    syndromes, effect = _syndromes()
     if bad >= 0:  # position known (a character outside the charset): find the value
         distance = n - 1 - bad
         if distance >= _MAX_REPAIR_DISTANCE:
             return None
-        row = _EFFECT[distance]
+        row = effect[distance]
         for err in range(32):
             if row[err] == syndrome:
                 return bad, err  # the placeholder there was 0
         return None
-    hit = _SYNDROMES.get(syndrome)
+    hit = syndromes.get(syndrome)
     if hit is None or hit[0] >= n:
         return None
     distance, err = hit

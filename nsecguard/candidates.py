@@ -8,14 +8,11 @@ slowly. Only buffers with a hit go on to the (slower) exact extraction in `engin
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable
 from functools import lru_cache
-from pathlib import Path
 
 NSEC = 1
 HEX = 2
@@ -41,8 +38,9 @@ def base64_fragments(literal: bytes) -> set[bytes]:
 
 
 _FRAGMENTS = sorted({f for lit in _B64_LITERALS for f in base64_fragments(lit)})
-# base64 of a run of hex digits: every 4-char group starts with M, N (digits) or Y, Z (a-f)
-_B64_HEX = rb"(?:[MNYZ][A-Za-z0-9+/_-]{3}){20}"
+# base64 of a run of hex digits: each 4-char group encodes 3 hex characters, and its first
+# character holds the top 6 bits of the first: M, N, O for 0-9, Y, Z for a-f, Q for A-F
+_B64_HEX = rb"(?:[MNOQYZ][A-Za-z0-9+/_-]{3}){20}"
 
 _PATTERNS: tuple[tuple[int, bytes, bool], ...] = (
     (NSEC, rb"nsec1", True),
@@ -56,9 +54,9 @@ _PATTERNS: tuple[tuple[int, bytes, bool], ...] = (
 Prefilter = Callable[[bytes], int]
 
 
-def _cache_dir() -> Path:
+def _cache_dir() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "nsecguard"
+    return os.path.join(base, "nsecguard")
 
 
 def _hyperscan_prefilter() -> Prefilter | None:
@@ -66,13 +64,16 @@ def _hyperscan_prefilter() -> Prefilter | None:
         import hyperscan  # type: ignore[import-untyped]
     except ImportError:
         return None
+    import hashlib
+
     key = hashlib.sha256(
         repr((_PATTERNS, getattr(hyperscan, "__version__", "?"), sys.platform, os.uname().machine)).encode()
     ).hexdigest()[:16]
-    cached = _cache_dir() / f"hs-{key}.db"
+    cached = os.path.join(_cache_dir(), f"hs-{key}.db")
     db = None
     try:
-        db = hyperscan.loadb(cached.read_bytes(), hyperscan.HS_MODE_BLOCK)
+        with open(cached, "rb") as fh:
+            db = hyperscan.loadb(fh.read(), hyperscan.HS_MODE_BLOCK)
         db.scratch = hyperscan.Scratch(db)
     except Exception:  # no cache yet, or one from another CPU: compile afresh
         db = None
@@ -102,10 +103,12 @@ def _hyperscan_prefilter() -> Prefilter | None:
     return prefilter
 
 
-def _store(path: Path, blob: bytes) -> None:
+def _store(path: str, blob: bytes) -> None:
+    import tempfile
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".hs-")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".hs-")
         with os.fdopen(fd, "wb") as fh:
             fh.write(blob)
         os.replace(tmp, path)

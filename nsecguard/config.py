@@ -10,12 +10,8 @@ names one explicitly. An unknown key is an error that names it.
 
 from __future__ import annotations
 
-import difflib
 import os
-import tomllib
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from nsecguard import keys
 from nsecguard.engine import Options
@@ -25,11 +21,10 @@ from nsecguard.model import DEFAULT_MIN_CONFIDENCE, Confidence
 CONFIG_FILE = ".nsecguard.toml"
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     exclude: tuple[str, ...] = ()
     min_confidence: Confidence = DEFAULT_MIN_CONFIDENCE
-    allow: frozenset[str] = field(default_factory=frozenset)
+    allow: frozenset[str] = frozenset()
     baseline: str | None = None
     source: str | None = None  # the file it came from
 
@@ -58,16 +53,18 @@ def parse(table: dict[str, Any], where: str) -> Config:
     for raw_key, value in table.items():
         key = raw_key.replace("_", "-")
         if key not in _KEYS:
+            import difflib
+
             close = difflib.get_close_matches(key, list(_KEYS), n=1)
             hint = f" (did you mean `{close[0]}`?)" if close else ""
             raise FatalError(f"{where}: unknown setting `{raw_key}`{hint}; known: {', '.join(_KEYS)}")
         if key == "exclude":
-            cfg = replace(cfg, exclude=_str_list(value, key, where))
+            cfg = cfg._replace(exclude=_str_list(value, key, where))
         elif key == "min-confidence":
             if not isinstance(value, str):
                 raise FatalError(f"{where}: `{key}` must be a string")
             try:
-                cfg = replace(cfg, min_confidence=Confidence.parse(value))
+                cfg = cfg._replace(min_confidence=Confidence.parse(value))
             except ValueError as exc:
                 raise FatalError(f"{where}: `{key}`: {exc}") from None
         elif key == "allow":
@@ -81,11 +78,11 @@ def parse(table: dict[str, Any], where: str) -> Config:
                         f"{where}: `allow` entry #{entries.index(entry) + 1} is neither an npub nor a "
                         "finding fingerprint (if it is a private key, remove it from the file: allow keys by npub)"
                     )
-            cfg = replace(cfg, allow=frozenset(entries))
+            cfg = cfg._replace(allow=frozenset(entries))
         elif key == "baseline":
             if not isinstance(value, str):
                 raise FatalError(f"{where}: `{key}` must be a path")
-            cfg = replace(cfg, baseline=value)
+            cfg = cfg._replace(baseline=value)
     return cfg
 
 
@@ -93,53 +90,58 @@ def _is_fingerprint(entry: str) -> bool:
     return len(entry) == 24 and all(c in "0123456789abcdef" for c in entry)
 
 
-def load_file(path: str | os.PathLike[str]) -> Config:
-    p = Path(path)
+def _read_toml(path: str) -> dict[str, Any]:
+    import tomllib
+
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
     except FileNotFoundError:
-        raise FatalError(f"{p}: configuration file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FatalError(f"{p}: cannot read configuration ({type(exc).__name__})") from None
+        raise FatalError(f"{path}: configuration file not found") from None
+    except OSError as exc:
+        raise FatalError(f"{path}: cannot read configuration ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
-        raise FatalError(f"{p}: invalid TOML ({exc})") from None
-    if p.name == "pyproject.toml" or "tool" in data:
-        table = data.get("tool", {}).get("nsecguard")
+        raise FatalError(f"{path}: invalid TOML ({exc})") from None
+    except UnicodeDecodeError:
+        raise FatalError(f"{path}: configuration is not UTF-8") from None
+
+
+def load_file(path: str | os.PathLike[str]) -> Config:
+    """Settings from a `.nsecguard.toml` (top-level keys, or a [tool.nsecguard] table) or from
+    the [tool.nsecguard] table of a pyproject.toml."""
+    where = os.fspath(path)
+    data = _read_toml(where)
+    is_pyproject = os.path.basename(where) == "pyproject.toml"
+    if is_pyproject or "tool" in data:
+        table = data.get("tool", {}).get("nsecguard", {} if is_pyproject else None)
         if table is None:
-            if p.name == "pyproject.toml":
-                return Config(source=str(p))
             table = {}
-        elif not isinstance(table, dict):
-            raise FatalError(f"{p}: [tool.nsecguard] must be a table")
-        extra = [k for k in data if k != "tool"] if p.name != "pyproject.toml" else []
-        if extra:
-            raise FatalError(f"{p}: unknown setting `{extra[0]}` outside [tool.nsecguard]")
-        return parse(table, str(p))
-    return parse(data, str(p))
+        if not isinstance(table, dict):
+            raise FatalError(f"{where}: [tool.nsecguard] must be a table")
+        if not is_pyproject:
+            extra = [k for k in data if k != "tool"]
+            if extra:
+                raise FatalError(f"{where}: unknown setting `{extra[0]}` outside [tool.nsecguard]")
+        return parse(table, where)
+    return parse(data, where)
 
 
 def discover(start: str | os.PathLike[str]) -> Config:
     """The nearest `.nsecguard.toml`, or pyproject.toml with a [tool.nsecguard] table, from
     `start` up to the repository root."""
-    here = Path(start).resolve()
-    if not here.is_dir():
-        here = here.parent
-    for directory in (here, *here.parents):
-        candidate = directory / CONFIG_FILE
-        if candidate.is_file():
+    here = os.path.abspath(start)
+    if not os.path.isdir(here):
+        here = os.path.dirname(here)
+    while True:
+        candidate = os.path.join(here, CONFIG_FILE)
+        if os.path.isfile(candidate):
             return load_file(candidate)
-        pyproject = directory / "pyproject.toml"
-        if pyproject.is_file():
-            cfg = load_file(pyproject)
-            if cfg.source and _has_table(pyproject):
-                return cfg
-        if (directory / ".git").exists():
-            break
-    return Config()
-
-
-def _has_table(pyproject: Path) -> bool:
-    try:
-        return "nsecguard" in tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False
+        pyproject = os.path.join(here, "pyproject.toml")
+        if os.path.isfile(pyproject):
+            data = _read_toml(pyproject)
+            if isinstance(data.get("tool"), dict) and "nsecguard" in data["tool"]:
+                return load_file(pyproject)
+        parent = os.path.dirname(here)
+        if parent == here or os.path.exists(os.path.join(here, ".git")):
+            return Config()
+        here = parent

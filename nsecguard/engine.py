@@ -8,15 +8,11 @@ key in the same text. Findings carry the owner's npub and a fingerprint, never t
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
-import urllib.parse
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from nsecguard import bech32, candidates, context, keys
+from nsecguard import bech32, candidates, keys
 from nsecguard.model import (
     DEFAULT_MIN_CONFIDENCE,
     KIND_SEVERITY,
@@ -30,10 +26,9 @@ INLINE_ALLOW = (b"nsecguard: allow", b"nsecguard:allow")
 MAX_BASE64_DEPTH = 2
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     min_confidence: Confidence = DEFAULT_MIN_CONFIDENCE
-    allow: frozenset[str] = field(default_factory=frozenset)  # npubs or fingerprints
+    allow: frozenset[str] = frozenset()  # npubs or fingerprints
     inline_allow: bool = True  # honour `nsecguard: allow` on the finding's line
     decode_base64: bool = True
     repair_typos: bool = True
@@ -141,10 +136,11 @@ def _scan(buf: _Buffer, options: Options, depth: int, outer: _Outer | None) -> l
         hits.extend(_nsecs(buf.data, options))
     if mask & candidates.NCRYPTSEC:
         hits.extend(_ncryptsecs(buf.data, options))
+    taken: list[tuple[int, int]] = []  # URIs: their hex parts are judged with the URI
     if mask & candidates.URI:
-        hits.extend(_uris(buf.data))
+        hits.extend(_uris(buf.data, taken))
     if mask & candidates.HEX:
-        hits.extend(_hexes(buf, [(h.start, h.end) for h in hits], outer))
+        hits.extend(_hexes(buf, taken, outer))
     if mask & candidates.BASE64 and options.decode_base64 and depth < MAX_BASE64_DEPTH:
         hits.extend(_base64(buf, options, depth))
     return hits
@@ -185,20 +181,21 @@ def _ncryptsecs(data: bytes, options: Options) -> Iterable[Hit]:
         yield Hit(Kind.NCRYPTSEC, conf, m.start(), m.start() + 162, None, fp, reason, repaired)
 
 
-def _uris(data: bytes) -> Iterable[Hit]:
+def _uris(data: bytes, taken: list[tuple[int, int]]) -> Iterable[Hit]:
     for m in _URI.finditer(data):
+        taken.append((m.start(), m.end()))
         scheme = m.group(1).lower()
         body = m.group(2)
         target = body.split(b"?", 1)[0]
         params = list(_SECRET_PARAM.finditer(body))
         offset = m.start(2)
         if not params and b"%" in body:  # the whole query percent-encoded
-            unquoted = urllib.parse.unquote_to_bytes(body)
+            unquoted = _unquote(body)
             params = list(_SECRET_PARAM.finditer(unquoted))
             offset = -1
         for p in params:
             raw = p.group(1)
-            secret = urllib.parse.unquote_to_bytes(raw).strip()
+            secret = _unquote(raw).strip()
             if not secret:
                 continue
             start, end = (offset + p.start(1), offset + p.end(1)) if offset >= 0 else (m.start(), m.end())
@@ -209,6 +206,14 @@ def _uris(data: bytes) -> Iterable[Hit]:
                 fp = keys.fingerprint_secret(kind.value, target.lower() + b"\0" + secret)
                 reason = f"secret= parameter of a {scheme.decode()}:// URI"
                 yield Hit(kind, Confidence.HIGH, start, end, None, fp, reason)
+
+
+def _unquote(value: bytes) -> bytes:
+    if b"%" not in value:
+        return value
+    import urllib.parse
+
+    return urllib.parse.unquote_to_bytes(value)
 
 
 def _nwc_hit(secret: bytes, start: int, end: int) -> Hit:
@@ -251,6 +256,8 @@ def _hexes(buf: _Buffer, taken: list[tuple[int, int]], outer: _Outer | None) -> 
                 reason = "its public key appears in the same text"
                 yield Hit(Kind.HEX, Confidence.CERTAIN, start, end, pub, keys.fingerprint_pubkey(pub), reason)
                 continue
+        from nsecguard import context  # only files with 64-hex values need it
+
         conf, reason = context.judge(data, start, end, buf.nostr)
         if conf is None and outer is not None:
             conf, reason = context.judge(outer.buf.data, outer.start, outer.end, outer.buf.nostr)
@@ -261,6 +268,9 @@ def _hexes(buf: _Buffer, taken: list[tuple[int, int]], outer: _Outer | None) -> 
 
 
 def _base64(buf: _Buffer, options: Options, depth: int) -> Iterable[Hit]:
+    import base64
+    import binascii
+
     for m in _B64_TOKEN.finditer(buf.data):
         token = m.group()
         compact = re.sub(rb"\s+", b"", token)

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 from importlib import import_module
-from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 GROUP = "nsecguard.frontends"
 
 
-@dataclass(frozen=True)
-class FrontEnd:
+class FrontEnd(NamedTuple):
     name: str  # the subcommand
     help: str  # one line for `nsecguard --help`
     configure: Callable[[argparse.ArgumentParser], None]  # add the subcommand's arguments
@@ -47,6 +49,8 @@ def _load(target: str) -> FrontEnd:
 
 
 def registered() -> dict[str, EntryPoint]:
+    from importlib.metadata import entry_points  # costly: only for non-built-in commands
+
     return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 

@@ -6,7 +6,6 @@ is imported on first use, so commands that find nothing never pay for it.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -61,6 +60,8 @@ def npub_to_pubkey(value: str) -> bytes | None:
 
 def fingerprint_pubkey(pubkey: bytes) -> str:
     """A stable identity for a leaked key, computed from its public key only."""
+    import hashlib
+
     return hashlib.sha256(_FINGERPRINT_DOMAIN + pubkey).hexdigest()[:24]
 
 
@@ -68,5 +69,7 @@ def fingerprint_secret(label: str, secret: bytes) -> str:
     """Identity of a secret that has no public key (a bunker token, an ncryptsec).
 
     scrypt makes a short token impractical to recover by guessing from its fingerprint."""
+    import hashlib
+
     digest = hashlib.scrypt(secret, salt=_FINGERPRINT_DOMAIN + label.encode(), n=1 << 12, r=8, p=1)
     return digest.hex()[:24]

@@ -7,8 +7,7 @@ and by a fingerprint computed from the public key.
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Kind(str, enum.Enum):
@@ -85,8 +84,7 @@ KIND_TITLE = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     kind: Kind
     confidence: Confidence
     severity: Severity
@@ -105,7 +103,7 @@ class Finding:
     extra: tuple[tuple[str, str], ...] = ()  # front-end data, e.g. commit, author
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = self._asdict()
         data["kind"] = str(self.kind)
         data["confidence"] = str(self.confidence)
         data["severity"] = str(self.severity)
@@ -114,7 +112,7 @@ class Finding:
         return data
 
     def with_extra(self, **values: str) -> Finding:
-        return replace(self, extra=self.extra + tuple(values.items()))
+        return self._replace(extra=self.extra + tuple(values.items()))
 
     def moved(self, **changes: Any) -> Finding:
-        return replace(self, **changes)
+        return self._replace(**changes)

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from nsecguard.errors import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from nsecguard.model import Finding
 
 
-@dataclass
 class ScanResult:
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # inputs that could not be read
-    notes: list[str] = field(default_factory=list)  # things skipped on purpose (verbose output)
-    scanned: int = 0  # files (or other units) scanned
-    scanned_bytes: int = 0
-    suppressed: int = 0  # findings hidden by a baseline
+    __slots__ = ("errors", "findings", "notes", "scanned", "scanned_bytes", "suppressed")
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.errors: list[str] = []  # inputs that could not be read
+        self.notes: list[str] = []  # things skipped on purpose (verbose output)
+        self.scanned = 0  # files (or other units) scanned
+        self.scanned_bytes = 0
+        self.suppressed = 0  # findings hidden by a baseline
 
     def merge(self, other: ScanResult) -> None:
         self.findings.extend(other.findings)

@@ -37,8 +37,9 @@ def scan_chunks(
         limit = len(buf) if upcoming is None else max(reported_upto, len(buf) - GUARD)
         hits = [h for h in find_hits(buf, known, options=options) if reported_upto < h.end <= limit]
         if hits:
-            for finding in to_findings(buf, hits, path=path, options=options, line_offset=lines_before):
-                yield finding
+            yield from to_findings(buf, hits, path=path, options=options, line_offset=lines_before)
+        if upcoming is None:
+            break
         cut = max(0, len(buf) - OVERLAP)
         newline = buf.find(b"\n", cut)
         if 0 <= newline < len(buf) - OVERLAP // 2:

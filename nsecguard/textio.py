@@ -20,6 +20,8 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 
+BOM_STARTS = frozenset(bom[:2] for bom, _ in _BOMS)
+
 
 def sniff(head: bytes) -> str | None:
     """The encoding to transcode from, "" for bytes to scan as they are, None for binary."""

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import fnmatch
+import io
 import os
+import re
 import stat
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import BinaryIO
 
 from nsecguard import textio
-from nsecguard.engine import DEFAULT_OPTIONS, Options
+from nsecguard.engine import DEFAULT_OPTIONS, Options, find_hits, to_findings
 from nsecguard.result import ScanResult
 from nsecguard.stream import CHUNK, read_chunks, scan_chunks
 
@@ -33,16 +35,31 @@ class Target(tuple[str, str]):
         return self[1]
 
 
-def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
-    for pattern in patterns:
-        pat = pattern.rstrip("/")
-        if fnmatch.fnmatchcase(rel, pat) or fnmatch.fnmatchcase(name, pat):
-            return True
-        if pat.endswith("/**") and (rel == pat[:-3] or rel.startswith(pat[:-2])):
-            return True
-        if fnmatch.fnmatchcase(rel, pat + "/*") or rel.startswith(pat + "/"):
-            return True
-    return False
+class Excluder:
+    """Glob patterns, compiled once. A pattern matches a path relative to the scan root, or a
+    bare name anywhere (`*.min.js`, `node_modules`); `dir/**` and `dir/` exclude a subtree."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        rel_parts: list[str] = []
+        name_parts: list[str] = []
+        for pattern in patterns:
+            pat = pattern.strip().rstrip("/")
+            if pat.endswith("/**"):
+                pat = pat[:-3]
+            if not pat:
+                continue
+            if "/" in pat:
+                rel_parts.append(fnmatch.translate(pat.lstrip("/")))
+            else:
+                name_parts.append(fnmatch.translate(pat))
+        self._rel = re.compile("|".join(rel_parts)).match if rel_parts else None
+        self._name = re.compile("|".join(name_parts)).match if name_parts else None
+
+    def __bool__(self) -> bool:
+        return self._rel is not None or self._name is not None
+
+    def __call__(self, rel: str, name: str) -> bool:
+        return bool((self._name and self._name(name)) or (self._rel and self._rel(rel)))
 
 
 def _join(shown_root: str, rel: str) -> str:
@@ -54,6 +71,7 @@ def _join(shown_root: str, rel: str) -> str:
 def walk(roots: Iterable[str], exclude: Sequence[str], notes: list[str], errors: list[str]) -> Iterator[Target]:
     """Files under `roots`, depth first, skipping `.git/`, excluded globs and directory links
     (so link loops cannot hang the walk). A file named on the command line is always read."""
+    excluded = Excluder(exclude)
     for root in roots:
         try:
             st = os.stat(root)
@@ -82,7 +100,7 @@ def walk(roots: Iterable[str], exclude: Sequence[str], notes: list[str], errors:
             subdirs: list[str] = []
             for entry in entries:
                 rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-                if exclude and _excluded(rel, entry.name, exclude):
+                if excluded and excluded(rel, entry.name):
                     continue
                 try:
                     if entry.is_dir(follow_symlinks=False):
@@ -106,12 +124,18 @@ def walk(roots: Iterable[str], exclude: Sequence[str], notes: list[str], errors:
 def scan_file(target: Target, options: Options) -> ScanResult:
     result = ScanResult()
     try:
-        with open(target.fs, "rb") as fh:
-            mode = os.fstat(fh.fileno()).st_mode
-            if not stat.S_ISREG(mode):
+        fd = os.open(target.fs, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
                 result.notes.append(f"{target.shown}: not a regular file, skipped")
-                return result
-            scan_stream(fh, target.shown, options, result)
+            elif st.st_size < CHUNK:
+                _scan_small(os.read(fd, CHUNK), target.shown, options, result)
+            else:
+                with os.fdopen(os.dup(fd), "rb") as fh:
+                    scan_stream(fh, target.shown, options, result)
+        finally:
+            os.close(fd)
     except FileNotFoundError:
         result.notes.append(f"{target.shown}: vanished or broken link, skipped")
     except IsADirectoryError:
@@ -119,6 +143,18 @@ def scan_file(target: Target, options: Options) -> ScanResult:
     except OSError as exc:
         result.errors.append(f"{target.shown}: cannot read ({exc.strerror or type(exc).__name__})")
     return result
+
+
+def _scan_small(data: bytes, shown: str, options: Options, result: ScanResult) -> None:
+    """The common case, kept lean: a file read whole, plain text."""
+    if len(data) >= CHUNK or b"\0" in data[: textio.SNIFF_BYTES] or data[:2] in textio.BOM_STARTS:
+        scan_stream(io.BytesIO(data), shown, options, result)  # binary, UTF-16/32, or grew
+        return
+    result.scanned += 1
+    result.scanned_bytes += len(data)
+    hits = find_hits(data, options=options)
+    if hits:
+        result.findings.extend(to_findings(data, hits, path=shown, options=options))
 
 
 def scan_stream(fh: BinaryIO, shown: str, options: Options, result: ScanResult) -> None:
