@@ -303,14 +303,15 @@ def _resolve_overlaps(hits: list[Hit]) -> list[Hit]:
 class _Lines:
     """Line and column of byte offsets, computed only for buffers that have findings."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, first_column: int = 0) -> None:
         self.data = data
+        self.first_column = first_column  # characters of the first line before `data` starts
 
     def locate(self, offset: int) -> tuple[int, int]:
         line = self.data.count(b"\n", 0, offset) + 1
         line_start = self.data.rfind(b"\n", 0, offset) + 1
         column = len(self.data[line_start:offset].decode("utf-8", "replace")) + 1
-        return line, column
+        return line, column + (self.first_column if line_start == 0 else 0)
 
     def line_text(self, offset: int) -> bytes:
         start = self.data.rfind(b"\n", 0, offset) + 1
@@ -342,8 +343,9 @@ def to_findings(
     path: str,
     options: Options = DEFAULT_OPTIONS,
     line_offset: int = 0,
+    first_column: int = 0,
 ) -> list[Finding]:
-    lines = _Lines(data)
+    lines = _Lines(data, first_column)
     out: list[Finding] = []
     for hit in hits:
         if hit.confidence < options.min_confidence:

@@ -28,6 +28,7 @@ def scan_chunks(
     known = frozenset(known_pubkeys)
     tail = b""
     lines_before = 0  # newlines before the start of `tail`
+    first_column = 0  # characters of the line that `tail` starts inside, before it
     reported_upto = 0  # offset in `buf` up to which hits were already reported
     pending = iter(chunks)
     upcoming = next(pending, None)
@@ -37,7 +38,9 @@ def scan_chunks(
         limit = len(buf) if upcoming is None else max(reported_upto, len(buf) - GUARD)
         hits = [h for h in find_hits(buf, known, options=options) if reported_upto < h.end <= limit]
         if hits:
-            yield from to_findings(buf, hits, path=path, options=options, line_offset=lines_before)
+            yield from to_findings(
+                buf, hits, path=path, options=options, line_offset=lines_before, first_column=first_column
+            )
         if upcoming is None:
             break
         cut = max(0, len(buf) - OVERLAP)
@@ -45,6 +48,9 @@ def scan_chunks(
         if 0 <= newline < len(buf) - OVERLAP // 2:
             cut = newline + 1  # keep whole lines in the overlap, so columns stay right
         lines_before += buf.count(b"\n", 0, cut)
+        line_start = buf.rfind(b"\n", 0, cut) + 1
+        carried = len(buf[line_start:cut].decode("utf-8", "replace"))
+        first_column = carried + (first_column if line_start == 0 else 0)
         tail = buf[cut:]
         reported_upto = limit - cut
 

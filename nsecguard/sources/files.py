@@ -124,7 +124,8 @@ def walk(roots: Iterable[str], exclude: Sequence[str], notes: list[str], errors:
 def scan_file(target: Target, options: Options) -> ScanResult:
     result = ScanResult()
     try:
-        fd = os.open(target.fs, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        # O_NONBLOCK: opening a FIFO must not wait for a writer (fstat then skips it)
+        fd = os.open(target.fs, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):

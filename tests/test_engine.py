@@ -1,0 +1,242 @@
+"""True and false positives for every category the engine knows."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+
+import pytest
+
+from keygen import TestKey, assert_no_key, new_key
+from nsecguard import Confidence, Kind, Options, scan_text
+from nsecguard.engine import scan_bytes
+from vectors import (
+    D1_NPUB,
+    D1_NSEC,
+    NIP06_NPUB,
+    NIP06_NSEC,
+    NIP19_NPUB,
+    NIP19_NSEC,
+    NIP19_PUB_HEX,
+    NIP19_SK_HEX,
+    NIP49_NCRYPTSEC,
+)
+
+Case = Callable[[TestKey, TestKey], str]
+
+# text holding exactly one private key (the first key), in the places people paste them
+POSITIVES: dict[str, Case] = {
+    "nsec plain": lambda k, o: f"my key {k.nsec}",
+    "nsec uppercase": lambda k, o: k.nsec.upper(),
+    "nsec mixed case": lambda k, o: k.nsec[:20].upper() + k.nsec[20:],
+    "nsec glued to word characters": lambda k, o: f"xx{k.nsec}yy",
+    "nsec in a query string": lambda k, o: f"https://example.com/login?key={k.nsec}&x=1",
+    "nsec with nostr: prefix": lambda k, o: f"nostr:{k.nsec}",
+    "nsec with @ prefix": lambda k, o: f"hi @{k.nsec}!",
+    "nsec in an html attribute": lambda k, o: f'<input value="{k.nsec}">',
+    "nsec in a markdown link": lambda k, o: f"[click](https://x.y/{k.nsec})",
+    "nsec between emoji": lambda k, o: f"🔑{k.nsec}🔑",
+    "nsec in a CRLF file": lambda k, o: f"a\r\nKEY={k.nsec}\r\nb\r\n",
+    "nsec without final newline": lambda k, o: f"line\nNSEC={k.nsec}",
+    "nsec in JSON": lambda k, o: json.dumps({"nsec": k.nsec, "npub": o.npub}),
+    "nsec in a CLI line": lambda k, o: f"nak event --sec {k.nsec} -c hi wss://relay.damus.io",
+    "nsec in a notebook": lambda k, o: json.dumps({"cells": [{"source": [f'KEY = "{k.nsec}"\n']}]}),
+    "nsec on a minified line": lambda k, o: "var a=1;" * 40000 + f'k="{k.nsec}";' + "b=2;" * 1000,
+    "hex .env": lambda k, o: f"NOSTR_SECRET_KEY={k.hex}\n",
+    "hex .env quoted": lambda k, o: f'NOSTR_PRIVATE_KEY="{k.hex}"\n',
+    "hex shell export": lambda k, o: f'export NOSTR_SK="{k.hex}"\n',
+    "hex json": lambda k, o: json.dumps({"pubkey": o.pubhex, "sk": k.hex}),
+    "hex yaml": lambda k, o: f"nostr:\n  private_key: {k.hex}\n",
+    "hex toml": lambda k, o: f'[nostr]\nsecret_key = "{k.hex}"\n',
+    "hex python": lambda k, o: f'PRIVKEY = bytes.fromhex("{k.hex}")\n',
+    "hex python call": lambda k, o: f"signer = PrivateKey(bytes.fromhex('{k.hex}'))\n",
+    "hex js": lambda k, o: f"const sk = hexToBytes('{k.hex}')\n",
+    "hex ts": lambda k, o: f"export const secretKey: string = '{k.hex}';\n",
+    "hex rust keys parse": lambda k, o: f'use nostr_sdk::prelude::*;\nlet keys = Keys::parse("{k.hex}")?;\n',
+    "hex rust secretkey": lambda k, o: f'let sk = SecretKey::from_hex("{k.hex}").unwrap();\n',
+    "hex go": lambda k, o: f'sk := "{k.hex}"\npk, _ := nostr.GetPublicKey(sk)\n',
+    "hex java": lambda k, o: f'private static final String PRIVATE_KEY = "{k.hex}";\n',
+    "hex --sec flag": lambda k, o: f"nak event --sec {k.hex} -c hello\n",
+    "hex 0x prefix": lambda k, o: f"tool --sec 0x{k.hex}\n",
+    "hex uppercase": lambda k, o: f"NOSTR_SK={k.hex.upper()}\n",
+    "hex label on the line before": lambda k, o: f"# Nostr private key\n{k.hex}\n",
+    "hex markdown label and fence": lambda k, o: f"**Private key:**\n\n```\n{k.hex}\n```\n",
+    "hex free text": lambda k, o: f"Here is my secret key {k.hex} please keep it\n",
+    "hex proven by hex pubkey": lambda k, o: f"a: {k.hex}\nb: {k.pubhex}\n",
+    "hex proven by npub": lambda k, o: f"{k.hex}\n\nsee {k.npub}\n",
+    "hex proven despite a pubkey name": lambda k, o: f'pubkey = "{k.hex}"\nnpub = "{k.npub}"\n',
+    "hex in a notebook": lambda k, o: json.dumps({"cells": [{"source": [f'sk = "{k.hex}"\n']}]}, indent=1),
+    "hex in a trailing comment": lambda k, o: f'X = "{k.hex}"  # my nostr private key\n',
+    "base64 hex in a Kubernetes secret": lambda k, o: (
+        f"kind: Secret\ndata:\n  NOSTR_PRIVATE_KEY: {base64.b64encode(k.hex.encode()).decode()}\n"
+    ),
+    "base64 nsec": lambda k, o: f"data:\n  KEY: {base64.b64encode(k.nsec.encode()).decode()}\n",
+    "base64 .env line": lambda k, o: (
+        f"ENV_B64={base64.b64encode(('NOSTR_SECRET_KEY=' + k.hex).encode()).decode()}\n"
+    ),
+    "base64 wrapped at 76 columns": lambda k, o: "\n".join(
+        (lambda s: [s[i : i + 76] for i in range(0, len(s), 76)])(
+            base64.b64encode(f"# nostr\nBOT_NSEC={k.nsec}\nRELAY=wss://relay.example.com\n".encode()).decode()
+        )
+    ),
+    "wallet connect uri": lambda k, o: (
+        f"nostr+walletconnect://{o.pubhex}?relay=wss%3A%2F%2Frelay.example.com%2Fv1&secret={k.hex}&lud16=a@b.c"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVES))
+def test_true_positive(name: str) -> None:
+    k, other = new_key(), new_key()
+    text = POSITIVES[name](k, other)
+    found = scan_text(text)
+    assert [f.npub for f in found] == [k.npub], name
+    f = found[0]
+    assert f.confidence >= Confidence.MEDIUM
+    assert f.fingerprint and k.hex not in f.fingerprint
+    assert_no_key(repr(f.to_dict()), k)
+
+
+# text holding no private key: what scanners confuse with keys
+NEGATIVES: dict[str, Case] = {
+    "pubkey assignment": lambda k, o: f'pubkey = "{k.pubhex}"\n',
+    "nostr event json": lambda k, o: json.dumps(
+        {
+            "id": new_key().hex,
+            "pubkey": o.pubhex,
+            "created_at": 1700000000,
+            "kind": 1,
+            "tags": [["p", k.pubhex], ["e", new_key().hex, "wss://r.example"]],
+            "content": f"hello nostr:{k.npub}",
+            "sig": new_key().hex + new_key().hex,
+        }
+    ),
+    "relay message": lambda k, o: json.dumps(["EVENT", "sub1", {"id": k.hex, "pubkey": o.pubhex}]),
+    "cargo.lock checksum": lambda k, o: f'[[package]]\nname = "x"\nchecksum = "{k.hex}"\n',
+    "pip hash": lambda k, o: f"requests==2.31.0 --hash=sha256:{k.hex}\n",
+    "docker digest": lambda k, o: f"image: nginx@sha256:{k.hex}\n",
+    "git sha256 commit": lambda k, o: f"commit {k.hex}\nAuthor: someone\n",
+    "signature (128 hex)": lambda k, o: f"sig: {k.hex}{o.hex}\n",
+    "compressed pubkey (66 hex)": lambda k, o: f"02{k.hex}\n",
+    "placeholders": lambda k, o: "NOSTR_NSEC=nsec1...\nnsec1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n<nsec1 here>",
+    "npubs and notes": lambda k, o: f"follow {k.npub} and nostr:{o.npub}\nnote1{k.nsec[5:]}\n",
+    "bare hex line": lambda k, o: f"{k.hex}\n",
+    "sha256sum output": lambda k, o: f"{k.hex}  release.tar.gz\n",
+    "sha label": lambda k, o: f"SHA256 (file) = {k.hex}\n",
+    "jwt secret": lambda k, o: f"JWT_SECRET={k.hex}\n",
+    "api key": lambda k, o: f"API_KEY={k.hex}\n",
+    "hash field": lambda k, o: f'{{"hash": "{k.hex}"}}',
+    "event id label": lambda k, o: f"event id: {k.hex}\n",
+    "blossom url": lambda k, o: f"https://blossom.example.com/{k.hex}.jpg\n",
+    "txid": lambda k, o: f"txid {k.hex}\n",
+    "payment hash": lambda k, o: f"payment_hash: {k.hex}\n",
+    "random nsec-shaped string": lambda k, o: "nsec1"
+    + "".join("qpzry9x8gf2tvdw0s3jn54khce6mua7l"[b % 32] for b in k.secret + o.secret)[:58],
+    "bunker uri without secret": lambda k, o: f"bunker://{k.pubhex}?relay=wss://relay.example.com",
+    "nip-05 json": lambda k, o: json.dumps({"names": {"bob": k.pubhex}, "relays": {k.pubhex: ["wss://r"]}}),
+    "hex in a url path": lambda k, o: f"https://example.com/e/{k.hex}\n",
+    "uuid-ish": lambda k, o: f"{k.hex[:8]}-{k.hex[8:12]}-{k.hex[12:16]}\n",
+    "long hex run": lambda k, o: (k.hex * 3) + "\n",
+    "generic key name outside nostr": lambda k, o: f'key = "{k.hex}"\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEGATIVES))
+def test_false_positive(name: str) -> None:
+    k, other = new_key(), new_key()
+    text = NEGATIVES[name](k, other)
+    assert scan_text(text) == [], name
+
+
+def test_nip19_vectors() -> None:
+    text = f"{NIP19_NSEC}\n{NIP06_NSEC}\n{D1_NSEC}\n"
+    assert [f.npub for f in scan_text(text)] == [NIP19_NPUB, NIP06_NPUB, D1_NPUB]
+
+
+def test_line_and_column_are_one_based_characters() -> None:
+    found = scan_text(f"first\n  é→ {NIP19_NSEC}\n")
+    assert (found[0].line, found[0].column) == (2, 6)
+
+
+def test_typo_is_repaired_at_its_own_confidence(key: TestKey) -> None:
+    pos = 40
+    wrong = "q" if key.nsec[pos] != "q" else "p"
+    typo = key.nsec[:pos] + wrong + key.nsec[pos + 1 :]
+    (f,) = scan_text(f"oops {typo}")
+    assert f.npub == key.npub and f.repaired and f.confidence is Confidence.MEDIUM
+    assert scan_text(f"oops {typo}", options=Options(repair_typos=False)) == []
+
+
+def test_typo_outside_the_charset_is_repaired(key: TestKey) -> None:
+    typo = key.nsec[:20] + "b" + key.nsec[21:]
+    assert [f.npub for f in scan_text(typo)] == [key.npub]
+
+
+def test_ncryptsec_is_reported_at_lower_severity() -> None:
+    (f,) = scan_text(f"backup: {NIP49_NCRYPTSEC}")
+    assert f.kind is Kind.NCRYPTSEC and str(f.severity) == "medium" and f.npub is None
+
+
+def test_bunker_and_nostrconnect_secrets(key: TestKey) -> None:
+    text = (
+        f"bunker://{key.pubhex}?relay=wss://relay.example.com&secret=0b2a5d9e77\n"
+        f"nostrconnect://{key.pubhex}?relay=wss%3A%2F%2Fr.example&secret=s3cr3t&perms=sign_event\n"
+    )
+    kinds = [f.kind for f in scan_text(text)]
+    assert kinds == [Kind.BUNKER, Kind.NOSTRCONNECT]
+
+
+def test_wallet_connect_secret_names_the_spending_key(key: TestKey, key2: TestKey) -> None:
+    text = f"NWC=nostr+walletconnect://{key2.pubhex}?secret={key.hex}&relay=wss://r.example"
+    (f,) = scan_text(text)
+    assert f.kind is Kind.NWC and f.npub == key.npub and str(f.severity) == "critical"
+
+
+def test_known_pubkeys_prove_a_bare_hex_key(key: TestKey) -> None:
+    assert scan_text(key.hex) == []
+    (f,) = scan_text(key.hex, known_pubkeys=[key.pubkey])
+    assert f.confidence is Confidence.CERTAIN
+
+
+def test_min_confidence_and_low_findings(key: TestKey) -> None:
+    text = f"private = '{key.hex}'\n"
+    assert scan_text(text) == []
+    low = scan_text(text, options=Options(min_confidence=Confidence.LOW))
+    assert [f.npub for f in low] == [key.npub]
+
+
+def test_allowlist_by_npub_and_by_fingerprint(key: TestKey, key2: TestKey) -> None:
+    text = f"{key.nsec}\n{key2.nsec}\n"
+    fp = scan_text(text)[1].fingerprint
+    assert [f.npub for f in scan_text(text, options=Options(allow=frozenset({key.npub})))] == [key2.npub]
+    assert [f.npub for f in scan_text(text, options=Options(allow=frozenset({fp})))] == [key.npub]
+
+
+def test_inline_allow_comment(key: TestKey, key2: TestKey) -> None:
+    text = f"a = '{key.nsec}'  # nsecguard: allow\nb = '{key2.nsec}'\n"
+    assert [f.npub for f in scan_text(text)] == [key2.npub]
+    assert len(scan_text(text, options=Options(inline_allow=False))) == 2
+
+
+def test_same_key_twice_is_reported_twice(key: TestKey) -> None:
+    found = scan_text(f"{key.nsec}\n{key.hex} is {key.npub}\n")
+    assert [(f.line, f.kind) for f in found] == [(1, Kind.NSEC), (2, Kind.HEX)]
+    assert len({f.fingerprint for f in found}) == 1
+
+
+def test_bytes_with_invalid_utf8(key: TestKey) -> None:
+    data = b"\xff\xfe\xfa garbage \xc3(" + key.nsec.encode() + b"\x80\n"
+    assert [f.npub for f in scan_bytes(data)] == [key.npub]
+
+
+def test_pathological_inputs_finish() -> None:
+    assert scan_text("nsec1" * 200_000) == []
+    assert scan_text("a" * 1_000_000) == []
+    assert scan_text(("0123456789abcdef" * 4 + " ") * 20_000) == []
+    assert scan_text("NOSTR_SK=" + "f" * 1_000_000) == []
+
+
+def test_pubkey_vector_hex_is_not_a_secret_by_itself() -> None:
+    assert scan_text(f"pubkey: {NIP19_PUB_HEX}\n") == []
+    assert [f.npub for f in scan_text(f"sk: {NIP19_SK_HEX}\n")] == [NIP19_NPUB]

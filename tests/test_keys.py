@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import coincurve
+import pytest
+
+from keygen import TestKey
+from nsecguard import keys
+from vectors import D1_NPUB, NIP19_NPUB, NIP19_SK_HEX
+
+
+def test_derivation_matches_nip19_vector() -> None:
+    assert keys.npub(keys.xonly_pubkey(bytes.fromhex(NIP19_SK_HEX))) == NIP19_NPUB
+
+
+def test_derivation_matches_coincurve(key: TestKey) -> None:
+    assert keys.xonly_pubkey(key.secret) == coincurve.PrivateKey(key.secret).public_key_xonly.format()
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        (0, False),
+        (1, True),
+        (keys.CURVE_ORDER - 1, True),
+        (keys.CURVE_ORDER, False),
+        (2**256 - 1, False),
+    ],
+)
+def test_scalar_range(value: int, valid: bool) -> None:
+    assert keys.is_valid_secret(value.to_bytes(32, "big")) is valid
+
+
+def test_d_equals_one() -> None:
+    assert keys.npub(keys.xonly_pubkey((1).to_bytes(32, "big"))) == D1_NPUB
+
+
+def test_invalid_scalar_raises_without_echoing_it() -> None:
+    with pytest.raises(ValueError) as err:
+        keys.xonly_pubkey(b"\xff" * 32)
+    assert "ff" not in str(err.value)
+
+
+def test_fingerprint_is_stable_and_not_the_key(key: TestKey, key2: TestKey) -> None:
+    fp = keys.fingerprint_pubkey(key.pubkey)
+    assert fp == keys.fingerprint_pubkey(key.pubkey)
+    assert fp != keys.fingerprint_pubkey(key2.pubkey)
+    assert fp not in key.hex and len(fp) == 24
+
+
+def test_npub_round_trip(key: TestKey) -> None:
+    assert keys.npub_to_pubkey(key.npub) == key.pubkey
+    assert keys.npub_to_pubkey("npub1notvalid") is None
