@@ -74,9 +74,17 @@ def env() -> dict[str, str]:
     return out
 
 
-def run(cwd: Path, *args: str | Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    cwd: Path, *args: str | Path, stdin: str | None = None, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(a) for a in args], cwd=cwd, env=env(), input=stdin, capture_output=True, text=True, timeout=300
+        [str(a) for a in args],
+        cwd=cwd,
+        env={**env(), **(extra_env or {})},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
