@@ -61,7 +61,6 @@ def _syndromes() -> tuple[dict[int, tuple[int, int]], list[list[int]]]:
     return table, effect
 
 
-
 class Decoded(NamedTuple):
     hrp: str
     data: bytes  # 8-bit payload

@@ -61,7 +61,7 @@ def _cache_dir() -> str:
 
 def _hyperscan_prefilter() -> Prefilter | None:
     try:
-        import hyperscan  # type: ignore[import-untyped]
+        import hyperscan
     except ImportError:
         return None
     import hashlib

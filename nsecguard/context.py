@@ -54,7 +54,7 @@ _TRANSPARENT = {
     "fromhex", "hex", "bytes", "hextobytes", "unhexlify", "decode", "parse", "buffer",
     "bytearray", "to", "of", "with", "default", "value", "env", "os", "environ", "getenv",
     "get", "process", "setdefault", "as", "in", "for", "use", "readonly", "private", "public",
-    "self", "this", "config", "cfg", "settings", "options", "opts", "args", "arg", "flag",
+    "self", "config", "cfg", "settings", "options", "opts", "args", "arg", "flag",
     "i", "it", "its", "me", "be", "and", "or", "u8", "vec", "array", "slice", "owned",
     "unwrap", "expect", "try", "await", "return", "assert", "eq", "equal", "fn", "def",
     "parse_hex", "fromstring", "from_str", "key_from", "import", "load", "loads", "nostr",

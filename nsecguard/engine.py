@@ -122,7 +122,9 @@ def _bech32_pubkey(token: bytes) -> bytes | None:
     return None
 
 
-def find_hits(data: bytes, known_pubkeys: Iterable[bytes] = (), *, options: Options = DEFAULT_OPTIONS) -> list[Hit]:
+def find_hits(
+    data: bytes, known_pubkeys: Iterable[bytes] = (), *, options: Options = DEFAULT_OPTIONS
+) -> list[Hit]:
     """All secrets in `data`, validated, at any confidence, overlaps resolved."""
     return _resolve_overlaps(_scan(_Buffer(data, frozenset(known_pubkeys)), options, 0, None))
 
@@ -163,7 +165,9 @@ def _nsecs(data: bytes, options: Options) -> Iterable[Hit]:
             conf, reason = Confidence.CERTAIN, "nsec with a valid (bech32m) checksum"
         else:
             conf, reason = Confidence.CERTAIN, "nsec with a valid checksum"
-        yield Hit(Kind.NSEC, conf, m.start(), m.start() + 63, pub, keys.fingerprint_pubkey(pub), reason, repaired)
+        yield Hit(
+            Kind.NSEC, conf, m.start(), m.start() + 63, pub, keys.fingerprint_pubkey(pub), reason, repaired
+        )
 
 
 def _ncryptsecs(data: bytes, options: Options) -> Iterable[Hit]:
@@ -286,7 +290,9 @@ def _base64(buf: _Buffer, options: Options, depth: int) -> Iterable[Hit]:
             continue
         inner = _Buffer(decoded, buf.pubkeys)
         for hit in _scan(inner, options, depth + 1, _Outer(buf, m.start(), m.end())):
-            yield hit._replace(start=m.start(), end=m.end(), encoding="base64", reason=hit.reason + ", inside base64")
+            yield hit._replace(
+                start=m.start(), end=m.end(), encoding="base64", reason=hit.reason + ", inside base64"
+            )
 
 
 def _resolve_overlaps(hits: list[Hit]) -> list[Hit]:
@@ -330,10 +336,7 @@ def message_for(kind: Kind, npub: str | None) -> str:
         return f"{KIND_TITLE[kind]}: remove it and revoke the connection in your signer"
     if kind is Kind.NWC:
         return f"{KIND_TITLE[kind]}{owner}: remove it and revoke this connection in your wallet now"
-    return (
-        f"{KIND_TITLE[kind]}{owner}: remove it and move to a new key; "
-        "a leaked key is compromised for good"
-    )
+    return f"{KIND_TITLE[kind]}{owner}: remove it and move to a new key; a leaked key is compromised for good"
 
 
 def to_findings(

@@ -22,8 +22,8 @@ def is_valid_secret(secret: bytes) -> bool:
 
 @lru_cache(maxsize=1)
 def _deriver() -> Callable[[bytes], bytes]:
-    from coincurve._libsecp256k1 import ffi, lib  # type: ignore[import-untyped]
-    from coincurve.context import GLOBAL_CONTEXT  # type: ignore[import-untyped]
+    from coincurve._libsecp256k1 import ffi, lib
+    from coincurve.context import GLOBAL_CONTEXT
 
     ctx = GLOBAL_CONTEXT.ctx
     keypair = ffi.new("secp256k1_keypair *")

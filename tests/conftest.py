@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from keygen import TestKey, new_key  # noqa: E402
+from keygen import TestKey, new_key
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ import random
 import pytest
 
 from nsecguard import bech32
-from vectors import D1_NSEC, NIP06_NSEC, NIP06_SK_HEX, NIP19_NSEC, NIP19_NPUB, NIP19_PUB_HEX, NIP19_SK_HEX
+
+from vectors import D1_NSEC, NIP06_NSEC, NIP06_SK_HEX, NIP19_NPUB, NIP19_NSEC, NIP19_PUB_HEX, NIP19_SK_HEX
 
 
 @pytest.mark.parametrize(
@@ -70,8 +71,10 @@ def test_bech32m_checksum_is_recognised() -> None:
     payload = bytes(range(32))
     values = list(bech32.convertbits(payload, 8, 5, True) or b"")
     chk = bech32.polymod_residue("nsec", values + [0] * 6) ^ bech32.BECH32M_CONST
-    text = "nsec1" + "".join(bech32.CHARSET[v] for v in values) + "".join(
-        bech32.CHARSET[(chk >> 5 * (5 - i)) & 31] for i in range(6)
+    text = (
+        "nsec1"
+        + "".join(bech32.CHARSET[v] for v in values)
+        + "".join(bech32.CHARSET[(chk >> 5 * (5 - i)) & 31] for i in range(6))
     )
     decoded = bech32.decode(text)
     assert decoded is not None and decoded.bech32m and decoded.data == payload

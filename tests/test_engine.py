@@ -8,9 +8,10 @@ from collections.abc import Callable
 
 import pytest
 
-from keygen import TestKey, assert_no_key, new_key
 from nsecguard import Confidence, Kind, Options, scan_text
 from nsecguard.engine import scan_bytes
+
+from keygen import TestKey, assert_no_key, new_key
 from vectors import (
     D1_NPUB,
     D1_NSEC,
@@ -119,7 +120,9 @@ NEGATIVES: dict[str, Case] = {
     "git sha256 commit": lambda k, o: f"commit {k.hex}\nAuthor: someone\n",
     "signature (128 hex)": lambda k, o: f"sig: {k.hex}{o.hex}\n",
     "compressed pubkey (66 hex)": lambda k, o: f"02{k.hex}\n",
-    "placeholders": lambda k, o: "NOSTR_NSEC=nsec1...\nnsec1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n<nsec1 here>",
+    "placeholders": lambda k, o: (
+        "NOSTR_NSEC=nsec1...\nnsec1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n<nsec1 here>"
+    ),
     "npubs and notes": lambda k, o: f"follow {k.npub} and nostr:{o.npub}\nnote1{k.nsec[5:]}\n",
     "bare hex line": lambda k, o: f"{k.hex}\n",
     "sha256sum output": lambda k, o: f"{k.hex}  release.tar.gz\n",
@@ -131,8 +134,9 @@ NEGATIVES: dict[str, Case] = {
     "blossom url": lambda k, o: f"https://blossom.example.com/{k.hex}.jpg\n",
     "txid": lambda k, o: f"txid {k.hex}\n",
     "payment hash": lambda k, o: f"payment_hash: {k.hex}\n",
-    "random nsec-shaped string": lambda k, o: "nsec1"
-    + "".join("qpzry9x8gf2tvdw0s3jn54khce6mua7l"[b % 32] for b in k.secret + o.secret)[:58],
+    "random nsec-shaped string": lambda k, o: (
+        "nsec1" + "".join("qpzry9x8gf2tvdw0s3jn54khce6mua7l"[b % 32] for b in k.secret + o.secret)[:58]
+    ),
     "bunker uri without secret": lambda k, o: f"bunker://{k.pubhex}?relay=wss://relay.example.com",
     "nip-05 json": lambda k, o: json.dumps({"names": {"bob": k.pubhex}, "relays": {k.pubhex: ["wss://r"]}}),
     "hex in a url path": lambda k, o: f"https://example.com/e/{k.hex}\n",

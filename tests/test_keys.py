@@ -3,8 +3,9 @@ from __future__ import annotations
 import coincurve
 import pytest
 
-from keygen import TestKey
 from nsecguard import keys
+
+from keygen import TestKey
 from vectors import D1_NPUB, NIP19_NPUB, NIP19_SK_HEX
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keygen import from_secret
 from nsecguard import keys, sanitize, scan_text
+
+from keygen import from_secret
 
 secrets = st.binary(min_size=32, max_size=32).filter(keys.is_valid_secret)
 surrounding = st.text(max_size=200)
@@ -32,7 +33,9 @@ def test_named_hex_key_in_any_text_is_found(secret: bytes, before: str, after: s
 
 @SETTINGS
 @given(st.lists(secrets, min_size=1, max_size=3), st.lists(surrounding, min_size=4, max_size=4), st.data())
-def test_sanitize_leaves_no_detectable_key(secret_list: list[bytes], texts: list[str], data: st.DataObject) -> None:
+def test_sanitize_leaves_no_detectable_key(
+    secret_list: list[bytes], texts: list[str], data: st.DataObject
+) -> None:
     ks = [from_secret(s) for s in secret_list]
     pieces = [texts[0]]
     for i, k in enumerate(ks):

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from keygen import TestKey, assert_no_key
 from nsecguard import sanitize, sanitize_report, scan_text
+
+from keygen import TestKey, assert_no_key
 from vectors import NIP49_NCRYPTSEC
 
 

@@ -4,9 +4,10 @@ import random
 
 import pytest
 
-from keygen import new_key
 from nsecguard.engine import scan_bytes
 from nsecguard.stream import scan_chunks
+
+from keygen import new_key
 
 
 def _split(data: bytes, sizes: list[int]) -> list[bytes]:

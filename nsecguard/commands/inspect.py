@@ -32,9 +32,16 @@ def describe(text: str) -> dict[str, str]:
     if len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value):
         secret = bytes.fromhex(value)
         if not keys.is_valid_secret(secret):
-            raise FatalError("64 hex digits, but not a valid secp256k1 private key (zero or >= the curve order)")
+            raise FatalError(
+                "64 hex digits, but not a valid secp256k1 private key (zero or >= the curve order)"
+            )
         pub = keys.xonly_pubkey(secret)
-        return {"kind": "hex-key", "npub": keys.npub(pub), "pubkey": pub.hex(), "fingerprint": keys.fingerprint_pubkey(pub)}
+        return {
+            "kind": "hex-key",
+            "npub": keys.npub(pub),
+            "pubkey": pub.hex(),
+            "fingerprint": keys.fingerprint_pubkey(pub),
+        }
     lowered = value.lower()
     for hrp in ("npub", "nprofile"):
         if lowered.startswith(hrp + "1") and bech32.decode(lowered, hrp=hrp):
@@ -64,4 +71,6 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_CLEAN if info["kind"] in ("npub", "nprofile") else EXIT_FINDINGS
 
 
-FRONTEND = FrontEnd(name="inspect", help="read one key from stdin and say whose it is", configure=configure, run=run)
+FRONTEND = FrontEnd(
+    name="inspect", help="read one key from stdin and say whose it is", configure=configure, run=run
+)

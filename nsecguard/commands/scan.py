@@ -78,9 +78,9 @@ def report(result: ScanResult, args: argparse.Namespace) -> None:
     kwargs = {"verbose": args.verbose, "color": False if args.no_color else None} if args.format == "text" else {}
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:
-            write(result, out, **kwargs)  # type: ignore[call-arg]
+            write(result, out, **kwargs)
     else:
-        write(result, sys.stdout, **kwargs)  # type: ignore[call-arg]
+        write(result, sys.stdout, **kwargs)
 
 
 FRONTEND = FrontEnd(

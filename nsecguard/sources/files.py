@@ -68,7 +68,9 @@ def _join(shown_root: str, rel: str) -> str:
     return shown_root.rstrip("/") + "/" + rel
 
 
-def walk(roots: Iterable[str], exclude: Sequence[str], notes: list[str], errors: list[str]) -> Iterator[Target]:
+def walk(
+    roots: Iterable[str], exclude: Sequence[str], notes: list[str], errors: list[str]
+) -> Iterator[Target]:
     """Files under `roots`, depth first, skipping `.git/`, excluded globs and directory links
     (so link loops cannot hang the walk). A file named on the command line is always read."""
     excluded = Excluder(exclude)

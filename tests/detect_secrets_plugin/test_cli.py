@@ -8,10 +8,10 @@ import shutil
 from pathlib import Path
 
 from conftest import DETECT_SECRETS, HOOK, SHIM, Key, Repo, new_key, nostr_results, run
-from nsecguard_detect_secrets import SECRET_TYPES
 
 from nsecguard import scan_text
 from nsecguard.model import Kind
+from nsecguard_detect_secrets import SECRET_TYPES
 
 # NIP-49 test vector (public): an encrypted key.
 NCRYPTSEC = (

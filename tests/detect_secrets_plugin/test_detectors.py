@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import new_key
 from detect_secrets.util.code_snippet import get_code_snippet
+
 from nsecguard_detect_secrets import NostrHexKeyDetector, NostrNsecDetector
 from nsecguard_detect_secrets.detectors import portable_path, secrets_on_line
 
