@@ -16,6 +16,7 @@ class ScanResult:
     scanned: int = 0  # files (or other units) scanned
     scanned_bytes: int = 0
     suppressed: int = 0  # findings hidden by a baseline
+    commits: int = 0  # commits walked (history scans)
 
     def merge(self, other: ScanResult) -> None:
         self.findings.extend(other.findings)
@@ -24,6 +25,7 @@ class ScanResult:
         self.scanned += other.scanned
         self.scanned_bytes += other.scanned_bytes
         self.suppressed += other.suppressed
+        self.commits += other.commits
 
     def sort(self) -> None:
         self.findings.sort(key=lambda f: (f.path, f.line, f.column, f.kind.value))
