@@ -16,7 +16,10 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
-from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # importlib.metadata costs ~25 ms: loaded only when a plugin is looked up
+    from importlib.metadata import EntryPoint
 
 GROUP = "nsecguard.frontends"
 
@@ -35,6 +38,7 @@ BUILTIN: dict[str, str] = {
     "scan": "nsecguard.commands.scan:FRONTEND",
     "sanitize": "nsecguard.commands.sanitize:FRONTEND",
     "inspect": "nsecguard.commands.inspect:FRONTEND",
+    "install-hook": "nsecguard.commands.install_hook:FRONTEND",
 }
 
 
@@ -47,6 +51,8 @@ def _load(target: str) -> FrontEnd:
 
 
 def registered() -> dict[str, EntryPoint]:
+    from importlib.metadata import entry_points
+
     return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 
