@@ -153,7 +153,7 @@ def records(stream: IO[bytes], block: int = READ_BLOCK) -> Iterator[bytes]:
         for pos in _starts(whole):
             if pos > start:
                 parts.append(whole[start:pos])
-            if parts and pos > 0:
+            if parts:
                 yield b"".join(parts)
                 parts = []
             start = pos
