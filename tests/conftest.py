@@ -68,12 +68,19 @@ def git_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
         cfg.write_text(
             "[user]\n\tname = Test Author\n\temail = author@example.com\n"
             "[commit]\n\tgpgsign = false\n[tag]\n\tgpgsign = false\n"
-            "[init]\n\tdefaultBranch = main\n[protocol \"file\"]\n\tallow = always\n"
+            '[init]\n\tdefaultBranch = main\n[protocol "file"]\n\tallow = always\n'
         )
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(cfg))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF",
-                "PRE_COMMIT_LOCAL_BRANCH", "PRE_COMMIT_REMOTE_NAME"):
+    for var in (
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "PRE_COMMIT_FROM_REF",
+        "PRE_COMMIT_TO_REF",
+        "PRE_COMMIT_LOCAL_BRANCH",
+        "PRE_COMMIT_REMOTE_NAME",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 
@@ -101,7 +108,9 @@ class Repo:
         env = dict(os.environ)
         if date:
             env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = date
-        subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", message], cwd=self.path, check=True, env=env)
+        subprocess.run(
+            ["git", "commit", "-q", "--allow-empty", "-m", message], cwd=self.path, check=True, env=env
+        )
         return self.git("rev-parse", "HEAD")
 
     def commit_file(self, name: str, text: str, message: str = "change", *, date: str | None = None) -> str:
@@ -119,7 +128,9 @@ def repo(tmp_path: Path) -> Iterator[Repo]:
     yield r
 
 
-def run_cli(*args: str, cwd: Path, stdin: bytes | None = None, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+def run_cli(
+    *args: str, cwd: Path, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
     """`nsecguard ARGS` in a subprocess (as users and hooks run it)."""
     proc = subprocess.run(
         [sys.executable, "-m", "nsecguard", *args],

@@ -12,7 +12,9 @@ from nsecguard.errors import FatalError
 from tests.conftest import Repo, assert_no_secret, new_key, run_cli
 
 
-def test_baseline_survives_a_key_that_moves_and_catches_a_new_key_on_a_known_line(repo: Repo, tmp_path: Path) -> None:
+def test_baseline_survives_a_key_that_moves_and_catches_a_new_key_on_a_known_line(
+    repo: Repo, tmp_path: Path
+) -> None:
     known, fresh = new_key(), new_key()
     repo.write("keys.txt", f"header\nK = '{known.nsec}'\n")
     base = tmp_path / "baseline.json"
@@ -21,7 +23,9 @@ def test_baseline_survives_a_key_that_moves_and_catches_a_new_key_on_a_known_lin
     text = base.read_text()
     assert_no_secret(text + out + err, known)
     doc = json.loads(text)
-    assert doc["keys"] == [{"fingerprint": known.fingerprint, "kind": "nsec", "npub": known.npub, "paths": ["keys.txt"]}]
+    assert doc["keys"] == [
+        {"fingerprint": known.fingerprint, "kind": "nsec", "npub": known.npub, "paths": ["keys.txt"]}
+    ]
 
     # the key moves: new lines above it, then into another file
     repo.write("keys.txt", "a\nb\nc\nheader\n\n" + f"K = '{known.nsec}'\n")

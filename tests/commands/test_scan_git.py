@@ -40,7 +40,7 @@ def test_history_json_carries_commit_metadata_and_no_key(repo: Repo) -> None:
 
 def test_not_a_repository_is_exit_2_with_a_clear_message(tmp_path: Path) -> None:
     for mode in (["--staged"], ["--history"]):
-        code, out, err = run_cli("scan", *mode, cwd=tmp_path)
+        code, _out, err = run_cli("scan", *mode, cwd=tmp_path)
         assert code == 2
         assert "not a git repository" in err and "nsecguard scan PATH" in err
 
@@ -96,7 +96,11 @@ def test_progress_only_on_a_terminal(repo: Repo) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     code = subprocess.run(
         [sys.executable, "-m", "nsecguard", "scan", "--history"],
-        cwd=repo.path, stdout=child, stderr=child, env=env, check=False,
+        cwd=repo.path,
+        stdout=child,
+        stderr=child,
+        env=env,
+        check=False,
     ).returncode
     os.close(child)
     chunks = []

@@ -20,7 +20,11 @@ from nsecguard.reporters import sarif_report
 from nsecguard.result import ScanResult
 from tests.conftest import Repo, assert_no_secret, new_key, run_cli
 
-_MESSAGE = {"type": "object", "required": ["text"], "properties": {"text": {"type": "string", "minLength": 1}}}
+_MESSAGE = {
+    "type": "object",
+    "required": ["text"],
+    "properties": {"text": {"type": "string", "minLength": 1}},
+}
 _LEVEL = {"enum": ["none", "note", "warning", "error"]}
 SARIF_SUBSET: dict[str, Any] = {
     "$schema": "http://json-schema.org/draft-07/schema#",
@@ -74,7 +78,10 @@ SARIF_SUBSET: dict[str, Any] = {
                                                 "properties": {
                                                     "type": "object",
                                                     "properties": {
-                                                        "tags": {"type": "array", "items": {"type": "string"}},
+                                                        "tags": {
+                                                            "type": "array",
+                                                            "items": {"type": "string"},
+                                                        },
                                                         "security-severity": {
                                                             "type": "string",
                                                             "pattern": r"^\d+(\.\d+)?$",
@@ -114,7 +121,13 @@ SARIF_SUBSET: dict[str, Any] = {
                         "type": "array",
                         "items": {
                             "type": "object",
-                            "required": ["ruleId", "ruleIndex", "message", "locations", "partialFingerprints"],
+                            "required": [
+                                "ruleId",
+                                "ruleIndex",
+                                "message",
+                                "locations",
+                                "partialFingerprints",
+                            ],
                             "properties": {
                                 "ruleId": {"type": "string"},
                                 "ruleIndex": {"type": "integer", "minimum": 0},
@@ -135,7 +148,10 @@ SARIF_SUBSET: dict[str, Any] = {
                                                         "type": "object",
                                                         "required": ["uri"],
                                                         "properties": {
-                                                            "uri": {"type": "string", "format": "uri-reference"},
+                                                            "uri": {
+                                                                "type": "string",
+                                                                "format": "uri-reference",
+                                                            },
                                                             "uriBaseId": {"type": "string"},
                                                         },
                                                     },
@@ -179,10 +195,7 @@ def _validate(doc: dict[str, Any]) -> None:
 
 def test_sarif_document_for_every_kind_validates() -> None:
     key = new_key()
-    text = (
-        f"nsec = '{key.nsec}'\n"
-        "bunker://" + "ab" * 32 + "?relay=wss://r.example&secret=s3cr3t-token\n"
-    )
+    text = f"nsec = '{key.nsec}'\nbunker://" + "ab" * 32 + "?relay=wss://r.example&secret=s3cr3t-token\n"
     result = ScanResult(findings=scan_text(text, path="dir/ünïcode file.py"), scanned=1)
     result.errors.append("other.txt: cannot read (Permission denied)")
     out = io.StringIO()
@@ -197,7 +210,9 @@ def test_sarif_document_for_every_kind_validates() -> None:
     assert loc["artifactLocation"] == {"uri": "dir/%C3%BCn%C3%AFcode%20file.py", "uriBaseId": "%SRCROOT%"}
     assert loc["region"] == {"startLine": 1, "startColumn": 9}
     assert doc["runs"][0]["invocations"][0]["executionSuccessful"] is False
-    assert {r["id"] for r in doc["runs"][0]["tool"]["driver"]["rules"]} == {f"nsecguard/{k.value}" for k in Kind}
+    assert {r["id"] for r in doc["runs"][0]["tool"]["driver"]["rules"]} == {
+        f"nsecguard/{k.value}" for k in Kind
+    }
     assert_no_secret(out.getvalue(), key)
 
 

@@ -38,7 +38,8 @@ def test_unquote_handles_c_escapes_and_octal_bytes() -> None:
 def test_records_cut_at_every_boundary_whatever_the_block_size() -> None:
     stream = (
         b"\x01sha1\x00A\x00a@x\x002024-01-01T00:00:00+00:00\n\n"
-        b"diff --git a/f b/f\nindex 1..2 100644\n--- a/f\n+++ b/f\n@@ -1 +1,2 @@\n-x\n+y\n+diff --git not a header\n"
+        b"diff --git a/f b/f\nindex 1..2 100644\n--- a/f\n+++ b/f\n"
+        b"@@ -1 +1,2 @@\n-x\n+y\n+diff --git not a header\n"
         b"\x01sha2\x00B\x00b@x\x002024-01-02T00:00:00+00:00\n\n"
         b"diff --git a/g b/g\nnew file mode 100644\n--- /dev/null\n+++ b/g\n@@ -0,0 +1 @@\n+z"
     )
@@ -49,20 +50,30 @@ def test_records_cut_at_every_boundary_whatever_the_block_size() -> None:
 
 
 def test_added_lines_of_plain_and_combined_hunks() -> None:
-    plain = git.parse_file(b"diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -2,0 +3,2 @@\n+one\n+two\n@@ -9 +10 @@\n-old\n+new\n")
+    plain = git.parse_file(
+        b"diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -2,0 +3,2 @@\n+one\n+two\n@@ -9 +10 @@\n-old\n+new\n"
+    )
     assert git.added_lines(plain) == ([3, 4, 10], [b"one", b"two", b"new"])
     merge = git.parse_file(
-        b"diff --cc f\nindex a,b..c\n--- a/f\n+++ b/f\n@@@ -2,1 -2,1 +2,2 @@@\n- BB\n -B\n++RESOLVED\n +fromB\n"
+        b"diff --cc f\nindex a,b..c\n--- a/f\n+++ b/f\n"
+        b"@@@ -2,1 -2,1 +2,2 @@@\n- BB\n -B\n++RESOLVED\n +fromB\n"
     )
     assert git.added_lines(merge) == ([2], [b"RESOLVED"])  # `+fromB` is in a parent already
 
 
 def test_paths_with_spaces_quotes_and_renames() -> None:
-    spaced = git.parse_file(b"diff --git a/a b.txt b/a b.txt\n--- a/a b.txt\t\n+++ b/a b.txt\t\n@@ -0,0 +1 @@\n+x\n")
+    spaced = git.parse_file(
+        b"diff --git a/a b.txt b/a b.txt\n--- a/a b.txt\t\n+++ b/a b.txt\t\n@@ -0,0 +1 @@\n+x\n"
+    )
     assert spaced.path == "a b.txt"
-    quoted = git.parse_file(b'diff --git "a/t\\tb" "b/t\\tb"\n--- "a/t\\tb"\n+++ "b/t\\tb"\n@@ -0,0 +1 @@\n+x\n')
+    quoted = git.parse_file(
+        b'diff --git "a/t\\tb" "b/t\\tb"\n--- "a/t\\tb"\n+++ "b/t\\tb"\n@@ -0,0 +1 @@\n+x\n'
+    )
     assert quoted.path == "t\tb"
-    binary = git.parse_file(b"diff --git a/img.png b/img.png\nindex 0000..1111 100644\nBinary files a/img.png and b/img.png differ\n")
+    binary = git.parse_file(
+        b"diff --git a/img.png b/img.png\nindex 0000..1111 100644\n"
+        b"Binary files a/img.png and b/img.png differ\n"
+    )
     assert binary.binary and binary.path == "img.png" and binary.hunks_at == -1
 
 
@@ -90,8 +101,11 @@ def test_staged_index_not_work_tree(repo: Repo) -> None:
 
 def test_staged_hex_key_is_proven_by_its_pubkey_elsewhere_in_the_file(repo: Repo) -> None:
     key = new_key()
-    repo.commit_file("fixture.json", '{\n  "pubkey": "%s",\n  "note": "x"\n}\n' % key.pubkey.hex())
-    repo.write("fixture.json", '{\n  "pubkey": "%s",\n  "note": "x",\n  "blob": "%s"\n}\n' % (key.pubkey.hex(), key.hex))
+    repo.commit_file("fixture.json", f'{{\n  "pubkey": "{key.pubkey.hex()}",\n  "note": "x"\n}}\n')
+    repo.write(
+        "fixture.json",
+        f'{{\n  "pubkey": "{key.pubkey.hex()}",\n  "note": "x",\n  "blob": "{key.hex}"\n}}\n',
+    )
     repo.add("fixture.json")
     findings = staged(repo).findings
     assert [(f.kind, f.confidence, f.line) for f in findings] == [(Kind.HEX, Confidence.CERTAIN, 4)]
@@ -241,7 +255,9 @@ def test_history_many_commits_stream(repo: Repo) -> None:
     key = new_key()
     script = "".join(
         f"commit refs/heads/main\ncommitter T <t@x> {1700000000 + i} +0000\ndata 2\nc\n"
-        + f"M 100644 inline f{i % 7}.txt\ndata <<EOF\nline {i}\n" + (f"{key.nsec}\n" if i == 150 else "") + "EOF\n\n"
+        + f"M 100644 inline f{i % 7}.txt\ndata <<EOF\nline {i}\n"
+        + (f"{key.nsec}\n" if i == 150 else "")
+        + "EOF\n\n"
         for i in range(300)
     )
     subprocess.run(["git", "fast-import", "--quiet"], cwd=repo.path, input=script.encode(), check=True)
