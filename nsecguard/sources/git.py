@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, NamedTuple
@@ -100,18 +99,17 @@ def open_repo(cwd: str = ".") -> Repo:
     """The repository at `cwd`, or a FatalError that says what to do instead."""
     if not os.path.isdir(cwd):
         raise FatalError(f"{cwd}: no such directory")
-    proc = git(["rev-parse", "--is-bare-repository", "--is-shallow-repository"], cwd, check=False)
+    proc = git(
+        ["rev-parse", "--is-bare-repository", "--is-shallow-repository", "--show-cdup"], cwd, check=False
+    )
     if proc.returncode != 0:
         raise FatalError(
             "not a git repository (or any parent up to the mount point): run this inside a repository, "
             "or scan files with `nsecguard scan PATH`"
         )
-    bare, shallow = [*proc.stdout.decode().split(), "false", "false"][:2]
-    top = None
-    if bare != "true":
-        out = git(["rev-parse", "--show-toplevel"], cwd, check=False)
-        top = os.fsdecode(out.stdout.rstrip(b"\n")) if out.returncode == 0 else None
-    return Repo(cwd=cwd, top=top, shallow=shallow == "true")
+    bare, shallow, cdup = [*proc.stdout.split(b"\n"), b"", b"", b""][:3]
+    top = None if bare == b"true" else os.path.normpath(os.path.join(os.path.abspath(cwd), os.fsdecode(cdup)))
+    return Repo(cwd=cwd, top=top, shallow=shallow == b"true")
 
 
 # -- parsing `git diff -p` / `git log -p` output -------------------------------------------
@@ -139,8 +137,9 @@ def records(stream: IO[bytes], block: int = READ_BLOCK) -> Iterator[bytes]:
     line starting otherwise is a boundary."""
     parts: list[bytes] = []
     tail = b""
+    read = getattr(stream, "read1", stream.read)  # what the pipe has now: git keeps writing meanwhile
     while True:
-        chunk = stream.read(block)
+        chunk = read(block)
         if not chunk:
             break
         data = tail + chunk if tail else chunk
@@ -381,6 +380,16 @@ class Scanner:
 
         return _excluded(path, path.rpartition("/")[2], self.exclude)
 
+    def skip(self, record: bytes) -> bool:
+        """True for a file diff with nothing key-like in its hunks (most of them): counted as
+        scanned without being parsed. Binary, submodule and hunk-less diffs go on to `scan`."""
+        hunks = record.find(b"\n@@")
+        if hunks < 0 or b" 160000" in record[:hunks] or self._prefilter(record[hunks:]):
+            return False
+        self.result.scanned += 1
+        self.result.scanned_bytes += len(record) - hunks
+        return True
+
     def scan(self, diff: FileDiff, where: str = "") -> list[Finding]:
         if diff.submodule:
             self.result.notes.append(
@@ -446,10 +455,8 @@ def scan_staged(
     that have nothing staged), a named file with no staged change is scanned whole."""
     if repo.top is None:
         raise FatalError("--staged needs a work tree (this is a bare repository)")
-    args = ["--literal-pathspecs", "diff", "--cached", *DIFF_FLAGS]
-    if not repo.has_commits():
-        args.append(_empty_tree(repo))
-    args += ["--", *paths]
+    # without commits, `git diff --cached` compares the index with the empty tree
+    args = ["--literal-pathspecs", "diff", "--cached", *DIFF_FLAGS, "--", *paths]
     blobs = Blobs(repo.cwd)
     scanner = Scanner(options, blobs, exclude)
     seen: set[str] = set()
@@ -479,13 +486,6 @@ def scan_staged(
     return result
 
 
-def _empty_tree(repo: Repo) -> str:
-    out = git(["hash-object", "-t", "tree", "--stdin"], repo.cwd, check=False)
-    if out.returncode == 0 and out.stdout.strip():
-        return out.stdout.decode().strip()
-    return "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-
-
 class _stream:  # a context manager used like a function
     """`git ARGS` with stdout as a pipe; raises FatalError with git's message if it fails."""
 
@@ -496,6 +496,8 @@ class _stream:  # a context manager used like a function
         self._proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> IO[bytes]:
+        import tempfile
+
         self._err = tempfile.TemporaryFile()
         try:
             self._proc = subprocess.Popen(
@@ -581,7 +583,7 @@ def scan_history(
                     if progress:
                         progress(commits, total)
                     continue
-                if not record.startswith(b"diff --"):
+                if not record.startswith(b"diff --") or scanner.skip(record):
                     continue
                 diff = parse_file(record)
                 for finding in scanner.scan(diff, where=f" (commit {commit.sha[:12]})"):
