@@ -209,7 +209,11 @@ def _uris(data: bytes, taken: list[tuple[int, int]]) -> Iterable[Hit]:
                 kind = Kind.BUNKER if scheme == b"bunker" else Kind.NOSTRCONNECT
                 fp = keys.fingerprint_secret(kind.value, target.lower() + b"\0" + secret)
                 reason = f"secret= parameter of a {scheme.decode()}:// URI"
-                yield Hit(kind, Confidence.HIGH, start, end, None, fp, reason)
+                if _is_placeholder(secret):
+                    conf, reason = Confidence.LOW, reason + " (looks like a placeholder)"
+                else:
+                    conf = Confidence.HIGH
+                yield Hit(kind, conf, start, end, None, fp, reason)
 
 
 def _unquote(value: bytes) -> bytes:
@@ -228,7 +232,22 @@ def _nwc_hit(secret: bytes, start: int, end: int) -> Hit:
             pub = keys.xonly_pubkey(value)
             return Hit(Kind.NWC, Confidence.CERTAIN, start, end, pub, keys.fingerprint_pubkey(pub), reason)
     fp = keys.fingerprint_secret("nwc", secret)
-    return Hit(Kind.NWC, Confidence.HIGH, start, end, None, fp, reason + " (not a valid key)")
+    # a spending key is 64 hex digits: anything else is a template, a placeholder or a typo
+    return Hit(Kind.NWC, Confidence.LOW, start, end, None, fp, reason + " (not a valid key)")
+
+
+_PLACEHOLDER_CHARS = frozenset(b"{}$<>[]%*()'\"` ")
+_PLACEHOLDER_WORDS = (b"xxx", b"...", b"secret", b"your", b"token", b"example", b"changeme", b"placeholder")
+
+
+def _is_placeholder(secret: bytes) -> bool:
+    """A template or documentation value (`{secret}`, `$TOKEN`, `<secret>`, `xxxx`), not a token."""
+    low = secret.lower()
+    return (
+        any(c in _PLACEHOLDER_CHARS for c in secret)
+        or any(word in low for word in _PLACEHOLDER_WORDS)
+        or len(set(low)) <= 2
+    )
 
 
 class _Outer(NamedTuple):

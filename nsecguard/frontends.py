@@ -36,6 +36,7 @@ BUILTIN: dict[str, str] = {
     "scan": "nsecguard.commands.scan:FRONTEND",
     "sanitize": "nsecguard.commands.sanitize:FRONTEND",
     "inspect": "nsecguard.commands.inspect:FRONTEND",
+    "install-hook": "nsecguard.commands.install_hook:FRONTEND",
 }
 
 

@@ -7,15 +7,26 @@ from nsecguard.model import Finding
 
 
 class ScanResult:
-    __slots__ = ("errors", "findings", "notes", "scanned", "scanned_bytes", "suppressed")
+    __slots__ = ("commits", "errors", "findings", "notes", "scanned", "scanned_bytes", "suppressed")
 
-    def __init__(self) -> None:
-        self.findings: list[Finding] = []
-        self.errors: list[str] = []  # inputs that could not be read
-        self.notes: list[str] = []  # things skipped on purpose (verbose output)
-        self.scanned = 0  # files (or other units) scanned
-        self.scanned_bytes = 0
-        self.suppressed = 0  # findings hidden by a baseline
+    def __init__(
+        self,
+        *,
+        findings: list[Finding] | None = None,
+        errors: list[str] | None = None,
+        notes: list[str] | None = None,
+        scanned: int = 0,
+        scanned_bytes: int = 0,
+        suppressed: int = 0,
+        commits: int = 0,
+    ) -> None:
+        self.findings: list[Finding] = findings if findings is not None else []
+        self.errors: list[str] = errors if errors is not None else []  # inputs that could not be read
+        self.notes: list[str] = notes if notes is not None else []  # skipped on purpose (verbose)
+        self.scanned = scanned  # files (or other units) scanned
+        self.scanned_bytes = scanned_bytes
+        self.suppressed = suppressed  # findings hidden by a baseline
+        self.commits = commits  # commits walked (history scans)
 
     def merge(self, other: ScanResult) -> None:
         self.findings.extend(other.findings)
@@ -24,6 +35,7 @@ class ScanResult:
         self.scanned += other.scanned
         self.scanned_bytes += other.scanned_bytes
         self.suppressed += other.suppressed
+        self.commits += other.commits
 
     def sort(self) -> None:
         self.findings.sort(key=lambda f: (f.path, f.line, f.column, f.kind.value))

@@ -1,20 +1,157 @@
+"""Shared helpers: real git repositories in temporary directories, keys made at test time."""
+
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from keygen import TestKey, new_key
+from keygen import TestKey  # noqa: E402
+from keygen import new_key as new_test_key  # noqa: E402
+from nsecguard import bech32, keys  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Key:
+    secret: bytes
+
+    @property
+    def nsec(self) -> str:
+        return bech32.encode("nsec", self.secret)
+
+    @property
+    def hex(self) -> str:
+        return self.secret.hex()
+
+    @property
+    def pubkey(self) -> bytes:
+        return keys.xonly_pubkey(self.secret)
+
+    @property
+    def npub(self) -> str:
+        return keys.npub(self.pubkey)
+
+    @property
+    def fingerprint(self) -> str:
+        return keys.fingerprint_pubkey(self.pubkey)
+
+
+def new_key() -> Key:
+    while True:
+        secret = os.urandom(32)
+        if keys.is_valid_secret(secret):
+            return Key(secret)
+
+
+def assert_no_secret(text: str | bytes, *planted: Key) -> None:
+    """No planted key, in any spelling, anywhere in `text`."""
+    data = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
+    low = data.lower()
+    for key in planted:
+        assert key.nsec.encode() not in low
+        assert key.hex.encode() not in low
+        assert key.nsec[5:].encode() not in low  # not even the body
+
+
+@pytest.fixture(autouse=True)
+def git_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A known git identity and no signing, whatever the machine's configuration says."""
+    home = tmp_path_factory.getbasetemp() / "gitconfig"
+    cfg = home / "config"
+    if not cfg.exists():
+        home.mkdir(exist_ok=True)
+        cfg.write_text(
+            "[user]\n\tname = Test Author\n\temail = author@example.com\n"
+            "[commit]\n\tgpgsign = false\n[tag]\n\tgpgsign = false\n"
+            '[init]\n\tdefaultBranch = main\n[protocol "file"]\n\tallow = always\n'
+        )
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(cfg))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for var in (
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "PRE_COMMIT_FROM_REF",
+        "PRE_COMMIT_TO_REF",
+        "PRE_COMMIT_LOCAL_BRANCH",
+        "PRE_COMMIT_REMOTE_NAME",
+    ):
+        monkeypatch.delenv(var, raising=False)
+
+
+class Repo:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def git(self, *args: str | bytes, check: bool = True) -> str:
+        proc = subprocess.run(["git", *args], cwd=self.path, capture_output=True, check=False)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"git {args!r} failed: {proc.stderr.decode(errors='replace')}")
+        return proc.stdout.decode("utf-8", "replace").strip()
+
+    def write(self, name: str | bytes, text: str | bytes) -> Path:
+        target = os.path.join(os.fsencode(self.path), os.fsencode(name))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "wb") as fh:
+            fh.write(text.encode() if isinstance(text, str) else text)
+        return Path(os.fsdecode(target))
+
+    def add(self, *names: str | bytes) -> None:
+        self.git("add", "--", *names)
+
+    def commit(self, message: str = "change", *, date: str | None = None) -> str:
+        env = dict(os.environ)
+        if date:
+            env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = date
+        subprocess.run(
+            ["git", "commit", "-q", "--allow-empty", "-m", message], cwd=self.path, check=True, env=env
+        )
+        return self.git("rev-parse", "HEAD")
+
+    def commit_file(self, name: str, text: str, message: str = "change", *, date: str | None = None) -> str:
+        self.write(name, text)
+        self.add(name)
+        return self.commit(message, date=date)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Iterator[Repo]:
+    path = tmp_path / "repo"
+    path.mkdir()
+    r = Repo(path)
+    r.git("init", "-q")
+    yield r
+
+
+def run_cli(
+    *args: str, cwd: Path, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
+    """`nsecguard ARGS` in a subprocess (as users and hooks run it)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "nsecguard", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
 
 
 @pytest.fixture
 def key() -> TestKey:
-    return new_key()
+    return new_test_key()
 
 
 @pytest.fixture
 def key2() -> TestKey:
-    return new_key()
+    return new_test_key()

@@ -11,7 +11,7 @@ from nsecguard.result import ScanResult
 ADVICE = (
     "What to do: remove each key from the file and from anything that copied it, and move the\n"
     "account to a new key: a leaked private key is compromised for good (it cannot be revoked).\n"
-    "A public test vector? Allow it by npub: allow = [\"npub1...\"] in [tool.nsecguard], or\n"
+    'A public test vector? Allow it by npub: allow = ["npub1..."] in [tool.nsecguard], or\n'
     "put `nsecguard: allow` in a comment on its line."
 )
 
@@ -37,11 +37,24 @@ def format_finding(f: Finding, style: _Style) -> str:
     details = [f"  {f.message}", f"  confidence {f.confidence}: {f.reason}; fingerprint {f.fingerprint}"]
     extra = dict(f.extra)
     if "commit" in extra:
-        details.append(f"  commit {extra['commit'][:12]} by {extra.get('author', '?')} on {extra.get('date', '?')}")
+        details.append(
+            f"  commit {extra['commit'][:12]} by {extra.get('author', '?')} on {extra.get('date', '?')}"
+        )
+        later = int(extra.get("commits", "1")) - 1
+        if later > 0:
+            details.append(f"  added again in {later} later commit{'s' if later != 1 else ''}")
     return "\n".join([head, *details])
 
 
-def write(result: ScanResult, stream: TextIO, *, verbose: bool = False, color: bool | None = None) -> None:
+def write(
+    result: ScanResult,
+    stream: TextIO,
+    *,
+    verbose: bool = False,
+    color: bool | None = None,
+    advice: str | None = None,
+) -> None:
+    """`advice` replaces the general what-to-do text (the hooks say what to do about a commit)."""
     style = _Style(use_color(stream) if color is None else color)
     for f in result.findings:
         stream.write(format_finding(f, style) + "\n")
@@ -51,6 +64,11 @@ def write(result: ScanResult, stream: TextIO, *, verbose: bool = False, color: b
     n = len(result.findings)
     files = len({f.path for f in result.findings})
     scanned = f"{result.scanned} file{'s' if result.scanned != 1 else ''} scanned"
+    if result.commits:
+        scanned = (
+            f"{result.commits} commit{'s' if result.commits != 1 else ''}, {result.scanned} file change"
+            + ("s scanned" if result.scanned != 1 else " scanned")
+        )
     if n:
         kinds = sorted({str(f.kind) for f in result.findings})
         stream.write(
@@ -58,7 +76,9 @@ def write(result: ScanResult, stream: TextIO, *, verbose: bool = False, color: b
             + style("31;1", f"{n} leaked secret{'s' if n != 1 else ''}")
             + f" in {files} file{'s' if files != 1 else ''} ({', '.join(kinds)}; {scanned}).\n"
         )
-        if any(f.kind in (Kind.NSEC, Kind.HEX) for f in result.findings):
+        if advice:
+            stream.write(advice + "\n")
+        elif any(f.kind in (Kind.NSEC, Kind.HEX) for f in result.findings):
             stream.write(ADVICE + "\n")
     else:
         stream.write(f"No leaked Nostr keys ({scanned}).\n")

@@ -1,0 +1,137 @@
+"""SARIF 2.1.0, as GitHub code scanning accepts it.
+
+One rule per kind of secret (with help text), one result per finding with a physical location
+and `partialFingerprints` holding the key's fingerprint, so an alert follows the key rather
+than its line. Nothing in the log holds a key: findings name keys by npub and fingerprint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.parse
+from typing import Any, TextIO
+
+from nsecguard import __version__
+from nsecguard.model import KIND_SEVERITY, KIND_TITLE, Finding, Kind, Severity
+from nsecguard.result import ScanResult
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+FINGERPRINT_KEY = "nsecguardKeyFingerprint/v1"
+
+_LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning"}
+_SECURITY_SEVERITY = {Severity.CRITICAL: "9.8", Severity.HIGH: "8.1", Severity.MEDIUM: "5.9"}
+
+_ROTATE = (
+    "Remove the key from the file and from every copy, and move the account to a new key: a "
+    "leaked Nostr private key cannot be revoked, and anyone who saw it can sign as its owner. "
+    "If the key never left your machine (never pushed, published or shared), removing it is "
+    'enough. A public test vector? Allow it by npub (`allow = ["npub1..."]` under '
+    "`[tool.nsecguard]`) or put `nsecguard: allow` in a comment on its line."
+)
+_HELP = {
+    Kind.NSEC: "A bech32 `nsec1...` private key (NIP-19) with a valid checksum. " + _ROTATE,
+    Kind.HEX: "A 64-hex-digit Nostr private key, recognised by its name or by its own public key "
+    "standing near it. " + _ROTATE,
+    Kind.NCRYPTSEC: "A password-encrypted private key (`ncryptsec1...`, NIP-49). Anyone holding it "
+    "can guess passwords offline: remove it, and move to a new key if the password is weak.",
+    Kind.BUNKER: "The `secret=` of a `bunker://` remote-signer URI (NIP-46) grants a signer "
+    "connection: remove it and revoke the connection in your signer.",
+    Kind.NOSTRCONNECT: "The `secret=` of a `nostrconnect://` URI (NIP-46) grants a signer "
+    "connection: remove it and revoke the connection in your signer.",
+    Kind.NWC: "The `secret=` of a `nostr+walletconnect://` URI (NIP-47) is a key that can spend "
+    "from the wallet: remove it and revoke the connection in your wallet now.",
+}
+
+
+def rule_id(kind: Kind) -> str:
+    return f"nsecguard/{kind.value}"
+
+
+def _rule(kind: Kind) -> dict[str, Any]:
+    severity = KIND_SEVERITY[kind]
+    return {
+        "id": rule_id(kind),
+        "name": "".join(part.capitalize() for part in kind.value.split("-")) + "Leak",
+        "shortDescription": {"text": f"Leaked {KIND_TITLE[kind]}"},
+        "fullDescription": {"text": _HELP[kind].split(". ")[0] + "."},
+        "help": {"text": _HELP[kind], "markdown": _HELP[kind]},
+        "defaultConfiguration": {"level": _LEVEL[severity]},
+        "properties": {
+            "tags": ["security", "secret", "nostr"],
+            "precision": "very-high" if kind is not Kind.HEX else "high",
+            "problem.severity": "error" if _LEVEL[severity] == "error" else "warning",
+            "security-severity": _SECURITY_SEVERITY[severity],
+        },
+    }
+
+
+def artifact_uri(path: str) -> tuple[str, bool]:
+    """(URI, relative?) for a reported path: relative paths stay relative to the checkout."""
+    posix = path.replace(os.sep, "/") if os.sep != "/" else path
+    if posix.startswith("/"):
+        return "file://" + urllib.parse.quote(posix, safe="/"), False
+    return urllib.parse.quote(posix.removeprefix("./"), safe="/"), True
+
+
+def _result(f: Finding, index: int) -> dict[str, Any]:
+    uri, relative = artifact_uri(f.path if f.path != "-" else "stdin")
+    location: dict[str, Any] = {"uri": uri}
+    if relative:
+        location["uriBaseId"] = "%SRCROOT%"
+    properties: dict[str, Any] = {
+        "confidence": str(f.confidence),
+        "severity": str(f.severity),
+        "reason": f.reason,
+    }
+    if f.npub:
+        properties["npub"] = f.npub
+    properties.update(dict(f.extra))
+    return {
+        "ruleId": rule_id(f.kind),
+        "ruleIndex": index,
+        "level": _LEVEL[f.severity],
+        "message": {"text": f.message},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": location,
+                    "region": {"startLine": max(1, f.line), "startColumn": max(1, f.column)},
+                }
+            }
+        ],
+        "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
+        "properties": properties,
+    }
+
+
+def document(result: ScanResult) -> dict[str, Any]:
+    kinds = list(Kind)
+    notifications = [{"level": "error", "message": {"text": e}} for e in result.errors]
+    invocation: dict[str, Any] = {"executionSuccessful": not result.errors}
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "nsecguard",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": [_rule(k) for k in kinds],
+                    }
+                },
+                "invocations": [invocation],
+                "columnKind": "unicodeCodePoints",
+                "results": [_result(f, kinds.index(f.kind)) for f in result.findings],
+            }
+        ],
+    }
+
+
+def write(result: ScanResult, stream: TextIO) -> None:
+    json.dump(document(result), stream, indent=2)
+    stream.write("\n")

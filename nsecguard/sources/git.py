@@ -1,0 +1,685 @@
+"""Git as a source: staged changes and history, both as file diffs of added lines.
+
+Data flow (as gitleaks does it): `git diff --cached` or `git log -p` is streamed through a pipe
+and cut into records, one per commit header and one per file diff. A file diff becomes a unit:
+its path, the new blob's id and the added lines with their line numbers. Findings come only
+from added lines. Keys that need no context (nsec, ncryptsec, URI secrets) are found in the
+added lines alone; when the added lines hold a hex or base64 candidate, whose verdict depends
+on the text around it (the key's own pubkey elsewhere in the file, a name on the line before),
+the whole new blob is read with `git cat-file --batch` and scanned, and only hits on added
+lines are kept. Most file diffs hold no candidate at all and cost one prefilter call.
+
+Memory stays flat: one file diff and at most one blob are held at a time (blobs over
+`MAX_BLOB` are not read; their added lines are scanned alone).
+
+Merges are diffed with `--diff-merges=dense-combined` (`--cc`): a merge contributes only the
+lines that are in none of its parents (conflict resolutions, "evil merges"); what a merged
+branch added was already scanned in the branch's own commits, which the walk visits too.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, NamedTuple
+
+from nsecguard.errors import FatalError
+from nsecguard.model import Finding
+from nsecguard.result import ScanResult
+
+if TYPE_CHECKING:  # the engine is imported where a scan starts, not at start-up
+    from nsecguard.engine import Options
+    from nsecguard.sources.files import Excluder
+
+MAX_BLOB = 64 << 20
+READ_BLOCK = 1 << 20
+NULL_SHA = frozenset({"0" * 40, "0" * 64})
+
+# Pin every setting that changes diff output, whatever the user's configuration says.
+GIT_CONFIG = (
+    "-c", "core.quotepath=off",
+    "-c", "diff.noprefix=false",
+    "-c", "diff.mnemonicprefix=false",
+    "-c", "diff.relative=false",
+    "-c", "diff.submodule=short",
+    "-c", "diff.renames=true",
+    "-c", "color.ui=false",
+    "-c", "log.showSignature=false",
+)  # fmt: skip
+DIFF_FLAGS = (
+    "-p", "-U0", "--full-index", "--no-color", "--no-ext-diff", "--no-textconv", "-M",
+    "--src-prefix=a/", "--dst-prefix=b/", "--ignore-submodules=none",
+)  # fmt: skip
+COMMIT_MARK = b"\x01"
+LOG_FORMAT = "--format=%x01%H%x00%an%x00%ae%x00%aI"
+
+
+# -- running git ----------------------------------------------------------------------------
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["GIT_OPTIONAL_LOCKS"] = "0"  # never write the index from a read-only scan
+    env["LC_ALL"] = "C"
+    env.pop("GIT_EXTERNAL_DIFF", None)
+    return env
+
+
+def git(
+    args: Sequence[str], cwd: str | None = None, *, check: bool = True
+) -> subprocess.CompletedProcess[bytes]:
+    try:
+        proc = subprocess.run(
+            ["git", *GIT_CONFIG, *args], cwd=cwd, env=_env(), capture_output=True, stdin=subprocess.DEVNULL
+        )
+    except FileNotFoundError:
+        raise FatalError("git is not installed (or not on PATH)") from None
+    if check and proc.returncode != 0:
+        raise FatalError(f"git {args[0]} failed: {_message(proc.stderr)}")
+    return proc
+
+
+def _message(stderr: bytes) -> str:
+    lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    return "; ".join(ln.removeprefix("fatal: ").removeprefix("error: ") for ln in lines[:3]) or "no message"
+
+
+class Repo(NamedTuple):
+    cwd: str  # where the command runs (pathspecs are relative to it)
+    top: str | None  # the work tree's root; None in a bare repository
+    shallow: bool
+
+    def has_commits(self) -> bool:
+        return git(["rev-parse", "-q", "--verify", "HEAD^{commit}"], self.cwd, check=False).returncode == 0
+
+
+def open_repo(cwd: str = ".") -> Repo:
+    """The repository at `cwd`, or a FatalError that says what to do instead."""
+    if not os.path.isdir(cwd):
+        raise FatalError(f"{cwd}: no such directory")
+    proc = git(
+        ["rev-parse", "--is-bare-repository", "--is-shallow-repository", "--show-cdup"], cwd, check=False
+    )
+    if proc.returncode != 0:
+        raise FatalError(
+            "not a git repository (or any parent up to the mount point): run this inside a repository, "
+            "or scan files with `nsecguard scan PATH`"
+        )
+    bare, shallow, cdup = [*proc.stdout.split(b"\n"), b"", b"", b""][:3]
+    top = None if bare == b"true" else os.path.normpath(os.path.join(os.path.abspath(cwd), os.fsdecode(cdup)))
+    return Repo(cwd=cwd, top=top, shallow=shallow == b"true")
+
+
+# -- parsing `git diff -p` / `git log -p` output -------------------------------------------
+
+
+class Commit(NamedTuple):
+    sha: str
+    author: str
+    email: str
+    date: str
+
+
+class FileDiff(NamedTuple):
+    path: str  # the new path as shown (invalid UTF-8 as \x escapes)
+    blob: str | None  # the new blob's id; None when deleted or unknown
+    binary: bool
+    submodule: bool
+    record: bytes  # the whole file diff
+    hunks_at: int  # offset of the first hunk header in `record`; -1 when there is none
+
+
+def records(stream: IO[bytes], block: int = READ_BLOCK) -> Iterator[bytes]:
+    """Cut a patch stream into records: commit headers (starting with \\x01) and file diffs
+    (starting with `diff --`). Patch content lines start with +, -, space or backslash, so a
+    line starting otherwise is a boundary."""
+    parts: list[bytes] = []
+    tail = b""
+    read = getattr(stream, "read1", stream.read)  # what the pipe has now: git keeps writing meanwhile
+    while True:
+        chunk = read(block)
+        if not chunk:
+            break
+        data = tail + chunk if tail else chunk
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            tail = data
+            continue
+        whole, tail = data[:cut], data[cut:]
+        start = 0
+        for pos in _starts(whole):
+            if pos > start:
+                parts.append(whole[start:pos])
+            if parts:
+                yield b"".join(parts)
+                parts = []
+            start = pos
+        parts.append(whole[start:])
+    if tail:
+        if tail.startswith((b"diff --", COMMIT_MARK)) and parts:
+            yield b"".join(parts)
+            parts = []
+        parts.append(tail)
+    if parts:
+        yield b"".join(parts)
+
+
+def _starts(data: bytes) -> list[int]:
+    found = [0] if data.startswith((b"diff --", COMMIT_MARK)) else []
+    for marker in (b"\ndiff --", b"\n" + COMMIT_MARK):
+        i = data.find(marker)
+        while i >= 0:
+            found.append(i + 1)
+            i = data.find(marker, i + 1)
+    found.sort()
+    return found
+
+
+def parse_commit(record: bytes) -> Commit:
+    line = record[1:].split(b"\n", 1)[0]
+    sha, author, email, date = [*line.split(b"\0"), b"", b"", b""][:4]
+    return Commit(
+        sha.decode("ascii", "replace"), _show(author), _show(email), date.decode("ascii", "replace")
+    )
+
+
+def parse_file(record: bytes) -> FileDiff:
+    hunks_at = record.find(b"\n@@") + 1 if not record.startswith(b"@@") else 0
+    head = record[: hunks_at if hunks_at > 0 else len(record)]
+    lines = head.split(b"\n")
+    new_path: bytes | None = None
+    blob: str | None = None
+    binary = submodule = False
+    for line in lines[1:]:
+        if line.startswith(b"+++ "):
+            target = _header_path(line[4:])
+            if target is not None:
+                new_path = target.removeprefix(b"b/")
+        elif line.startswith(b"rename to ") and new_path is None:
+            new_path = _unquote(line[10:])
+        elif line.startswith(b"index "):
+            ids = line[6:].split(b" ")
+            new = ids[0].rpartition(b"..")[2].decode("ascii", "replace")
+            blob = None if new in NULL_SHA else new
+            if ids[-1] == b"160000":
+                submodule = True
+        elif line.startswith(b"Binary files ") or line.startswith(b"GIT binary patch"):
+            binary = True
+        elif line.endswith(b" 160000") and b"mode " in line:
+            submodule = True
+    if new_path is None:
+        new_path = _path_from_diff_line(lines[0])
+    return FileDiff(_show(new_path), blob, binary, submodule, record, hunks_at if hunks_at > 0 else -1)
+
+
+def added_lines(diff: FileDiff) -> tuple[list[int], list[bytes]]:
+    """(line numbers in the new file, line contents) of the lines the diff adds."""
+    numbers: list[int] = []
+    contents: list[bytes] = []
+    if diff.hunks_at < 0:
+        return numbers, contents
+    parents = 1
+    line_no = 0
+    for line in diff.record[diff.hunks_at :].split(b"\n"):
+        if line.startswith(b"@@"):
+            ats = len(line) - len(line.lstrip(b"@"))
+            parents = ats - 1
+            for token in line.split(b" ")[1 : parents + 2]:
+                if token.startswith(b"+"):
+                    line_no = int(token[1:].split(b",")[0])
+            continue
+        if parents == 1:
+            tag = line[:1]
+            if tag == b"+":
+                numbers.append(line_no)
+                contents.append(line[1:])
+                line_no += 1
+            elif tag == b" ":
+                line_no += 1
+        else:
+            prefix = line[:parents]
+            if len(prefix) < parents or b"-" in prefix or b"\\" in prefix:
+                continue
+            if prefix == b"+" * parents:  # in none of the parents: the merge itself adds it
+                numbers.append(line_no)
+                contents.append(line[parents:])
+            line_no += 1
+    return numbers, contents
+
+
+def _header_path(raw: bytes) -> bytes | None:
+    if raw == b"/dev/null":
+        return None
+    if raw.startswith(b'"'):
+        return _unquote(raw)
+    return raw[:-1] if raw.endswith(b"\t") else raw
+
+
+def _path_from_diff_line(line: bytes) -> bytes:
+    """Best effort, for notes about diffs without a `+++` line (binary files, submodules)."""
+    for prefix in (b"diff --git ", b"diff --cc ", b"diff --combined "):
+        if line.startswith(prefix):
+            rest = line[len(prefix) :]
+            break
+    else:
+        return line
+    if prefix != b"diff --git ":
+        return _unquote(rest)
+    if rest.endswith(b'"'):
+        return _unquote(rest[rest.rfind(b' "b/') + 1 :]).removeprefix(b"b/")
+    if rest.startswith(b"a/") and (len(rest) - 5) % 2 == 0:
+        half = (len(rest) - 5) // 2
+        if rest[2 : 2 + half] == rest[-half:]:
+            return rest[-half:]
+    return rest.rpartition(b" b/")[2]
+
+
+_ESCAPES = {ord("a"): 7, ord("b"): 8, ord("t"): 9, ord("n"): 10, ord("v"): 11, ord("f"): 12, ord("r"): 13}
+
+
+def _unquote(raw: bytes) -> bytes:
+    """Undo git's C-style quoting of a path ("a\\tb", octal bytes)."""
+    if not (raw.startswith(b'"') and raw.endswith(b'"') and len(raw) >= 2):
+        return raw
+    body = raw[1:-1]
+    out = bytearray()
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c != 0x5C or i + 1 >= len(body):
+            out.append(c)
+            i += 1
+            continue
+        nxt = body[i + 1]
+        if 0x30 <= nxt <= 0x37 and i + 4 <= len(body):
+            out.append(int(body[i + 1 : i + 4], 8) & 0xFF)
+            i += 4
+        else:
+            out.append(_ESCAPES.get(nxt, nxt))
+            i += 2
+    return bytes(out)
+
+
+def _show(raw: bytes) -> str:
+    """Bytes from git as printable text: invalid UTF-8 becomes \\xNN, so any stream can print it."""
+    return raw.decode("utf-8", "backslashreplace")
+
+
+# -- reading blobs ---------------------------------------------------------------------------
+
+
+class Blobs:
+    """A long-lived `git cat-file --batch`: blob contents by id, started on first use."""
+
+    def __init__(self, cwd: str) -> None:
+        self.cwd = cwd
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def read(self, blob: str, limit: int = MAX_BLOB) -> bytes | None:
+        proc = self._start()
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(blob.encode("ascii") + b"\n")
+        proc.stdin.flush()
+        header = proc.stdout.readline().split()
+        if len(header) < 3 or header[1] != b"blob":
+            return None  # missing (a shallow or partial clone) or not a blob
+        size = int(header[2])
+        if size > limit:
+            remaining = size + 1
+            while remaining:
+                remaining -= len(proc.stdout.read(min(remaining, READ_BLOCK)))
+            return None
+        data = proc.stdout.read(size)
+        proc.stdout.read(1)
+        return data
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self._proc is None:
+            self._proc = subprocess.Popen(
+                ["git", *GIT_CONFIG, "cat-file", "--batch"],
+                cwd=self.cwd,
+                env=_env(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        return self._proc
+
+    def close(self) -> None:
+        if self._proc is not None:
+            assert self._proc.stdin is not None
+            self._proc.stdin.close()
+            self._proc.wait()
+            self._proc = None
+
+
+# -- scanning a file diff -------------------------------------------------------------------
+
+
+@dataclass
+class Scanner:
+    """Turns file diffs into findings on their added lines."""
+
+    options: Options
+    blobs: Blobs
+    exclude: Sequence[str] = ()
+    result: ScanResult = field(default_factory=ScanResult)
+
+    def __post_init__(self) -> None:
+        from nsecguard.candidates import BASE64, HEX, get_prefilter
+
+        self._prefilter = get_prefilter()
+        self._needs_context = HEX | BASE64
+        self._excluder: Excluder | None = None
+
+    def excluded(self, path: str) -> bool:
+        if not self.exclude:
+            return False
+        if self._excluder is None:
+            from nsecguard.sources.files import Excluder
+
+            self._excluder = Excluder(self.exclude)
+        return self._excluder(path, path.rpartition("/")[2])
+
+    def skip(self, record: bytes) -> bool:
+        """True for a file diff with nothing key-like in its hunks (most of them): counted as
+        scanned without being parsed. Binary, submodule and hunk-less diffs go on to `scan`."""
+        hunks = record.find(b"\n@@")
+        if hunks < 0 or b" 160000" in record[:hunks] or self._prefilter(record[hunks:]):
+            return False
+        self.result.scanned += 1
+        self.result.scanned_bytes += len(record) - hunks
+        return True
+
+    def scan(self, diff: FileDiff, where: str = "") -> list[Finding]:
+        if diff.submodule:
+            self.result.notes.append(
+                f"{diff.path}{where}: submodule, skipped (scan it in its own repository)"
+            )
+            return []
+        if diff.binary:
+            self.result.notes.append(f"{diff.path}{where}: binary, skipped")
+            return []
+        if diff.hunks_at < 0 or self.excluded(diff.path):
+            return []
+        self.result.scanned += 1
+        self.result.scanned_bytes += len(diff.record) - diff.hunks_at
+        if not self._prefilter(diff.record[diff.hunks_at :]):
+            return []  # the common case: nothing that looks like a key, even in removed lines
+        numbers, lines = added_lines(diff)
+        if not lines:
+            return []
+        text = b"\n".join(lines)
+        mask = self._prefilter(text)
+        if not mask:
+            return []
+        from nsecguard.engine import find_hits, to_findings
+
+        if mask & self._needs_context and diff.blob is not None:
+            data = self.blobs.read(diff.blob)
+            if data is not None and b"\0" not in data[:8192]:
+                added = frozenset(numbers)
+                hits = [
+                    h for h in find_hits(data, options=self.options) if _touches(data, h.start, h.end, added)
+                ]
+                return to_findings(data, hits, path=diff.path, options=self.options) if hits else []
+        hits = find_hits(text, options=self.options)
+        if not hits:
+            return []
+        return [
+            f.moved(line=numbers[f.line - 1])
+            for f in to_findings(text, hits, path=diff.path, options=self.options)
+        ]
+
+
+def _touches(data: bytes, start: int, end: int, added: frozenset[int]) -> bool:
+    first = data.count(b"\n", 0, start) + 1
+    last = first + data.count(b"\n", start, max(start, end - 1))
+    return any(n in added for n in range(first, last + 1))
+
+
+# -- staged changes -------------------------------------------------------------------------
+
+
+def scan_staged(
+    repo: Repo,
+    options: Options,
+    *,
+    paths: Sequence[str] = (),
+    whole_if_unstaged: bool = False,
+    exclude: Sequence[str] = (),
+) -> ScanResult:
+    """Findings on the lines the index adds (to HEAD, or to nothing in a new repository).
+
+    `paths` limit the scan (literal pathspecs, relative to the current directory). With
+    `whole_if_unstaged` (the pre-commit hook: `pre-commit run --all-files` passes files
+    that have nothing staged), a named file with no staged change is scanned whole."""
+    if repo.top is None:
+        raise FatalError("--staged needs a work tree (this is a bare repository)")
+    # without commits, `git diff --cached` compares the index with the empty tree
+    args = ["--literal-pathspecs", "diff", "--cached", *DIFF_FLAGS, "--", *paths]
+    blobs = Blobs(repo.cwd)
+    scanner = Scanner(options, blobs, exclude)
+    seen: set[str] = set()
+    try:
+        with _stream(args, repo.cwd) as stream:
+            for record in records(stream):
+                if record.startswith(b"diff --"):
+                    diff = parse_file(record)
+                    seen.add(diff.path)
+                    scanner.result.findings.extend(scanner.scan(diff))
+    finally:
+        blobs.close()
+    result = scanner.result
+    if whole_if_unstaged and paths:
+        from nsecguard.sources.files import Target, scan_file
+
+        for path in paths:
+            rel = os.path.relpath(os.path.abspath(os.path.join(repo.cwd, path)), os.path.realpath(repo.top))
+            shown = rel.replace(os.sep, "/")
+            if shown in seen or _show(os.fsencode(shown)) in seen:
+                continue
+            if scanner.excluded(shown) or not os.path.isfile(os.path.join(repo.cwd, path)):
+                continue
+            result.merge(scan_file(Target((os.path.join(repo.cwd, path), shown)), options))
+    if not result.scanned and not result.notes and not paths:
+        result.notes.append("nothing staged")
+    return result
+
+
+class _stream:  # a context manager used like a function
+    """`git ARGS` with stdout as a pipe; raises FatalError with git's message if it fails."""
+
+    def __init__(self, args: Sequence[str], cwd: str) -> None:
+        self.args = list(args)
+        self.cwd = cwd
+        self._err: IO[bytes] | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> IO[bytes]:
+        import tempfile
+
+        self._err = tempfile.TemporaryFile()
+        try:
+            self._proc = subprocess.Popen(
+                ["git", *GIT_CONFIG, *self.args],
+                cwd=self.cwd,
+                env=_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=self._err,
+            )
+        except FileNotFoundError:
+            raise FatalError("git is not installed (or not on PATH)") from None
+        assert self._proc.stdout is not None
+        return self._proc.stdout
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        assert self._proc is not None and self._err is not None
+        proc = self._proc
+        if exc_type is not None:
+            proc.kill()
+        assert proc.stdout is not None
+        proc.stdout.close()
+        code = proc.wait()
+        self._err.seek(0)
+        stderr = self._err.read()
+        self._err.close()
+        if exc_type is None and code != 0:
+            raise FatalError(
+                f"git {self.args[0] if self.args[0] != '--literal-pathspecs' else self.args[1]} "
+                f"failed: {_message(stderr)}"
+            )
+
+
+# -- history --------------------------------------------------------------------------------
+
+
+Progress = Callable[[int, int], None]
+
+
+def count_commits(repo: Repo, revs: Sequence[str]) -> int:
+    out = git(["rev-list", "--count", *revs], repo.cwd, check=False)
+    return int(out.stdout) if out.returncode == 0 and out.stdout.strip().isdigit() else 0
+
+
+def history_revs(range_: str | None) -> list[str]:
+    """`git log` arguments for a user's revision range (default: every ref)."""
+    if not range_:
+        return ["--all"]
+    revs = range_.split()
+    for rev in revs:
+        if rev.startswith("-"):  # never let a range smuggle in a git option
+            raise FatalError(f"{rev!r} is not a revision (it starts with '-')")
+    return revs
+
+
+def scan_history(
+    repo: Repo,
+    options: Options,
+    revs: Sequence[str] = ("--all",),
+    *,
+    exclude: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Findings on the lines each commit adds, oldest introduction first.
+
+    The same key (by fingerprint) at the same path is reported once, at the commit that
+    introduced it; `commits` says in how many commits it was added there in all. A key that a
+    later commit deleted is still reported: it is still in the history."""
+    total = count_commits(repo, revs) if progress else 0
+    blobs = Blobs(repo.cwd)
+    scanner = Scanner(options, blobs, exclude)
+    seen: dict[tuple[str, str], _Sighting] = {}
+    commits = 0
+    commit = Commit("", "", "", "")
+    args = ["log", "--date-order", "--root", "--diff-merges=dense-combined", LOG_FORMAT, *DIFF_FLAGS]
+    args += [*revs, "--"]
+    try:
+        with _stream(args, repo.cwd) as stream:
+            for record in records(stream):
+                if record.startswith(COMMIT_MARK):
+                    commit = parse_commit(record)
+                    commits += 1
+                    if progress:
+                        progress(commits, total)
+                    continue
+                if not record.startswith(b"diff --") or scanner.skip(record):
+                    continue
+                diff = parse_file(record)
+                for finding in scanner.scan(diff, where=f" (commit {commit.sha[:12]})"):
+                    key = (finding.fingerprint, finding.path)
+                    sighting = seen.get(key)
+                    if sighting is None:
+                        seen[key] = _Sighting(finding, commit)
+                    else:
+                        sighting.update(finding, commit)
+    finally:
+        blobs.close()
+    result = scanner.result
+    result.commits = commits
+    result.notes[:] = _dedup_notes(result.notes)
+    result.findings.extend(s.finding() for s in seen.values())
+    if repo.shallow:
+        result.notes.append(
+            "shallow clone: history before the oldest fetched commits is not available; "
+            "their whole content is scanned as added by those commits"
+        )
+    if commits == 0:
+        result.notes.append("no commits to scan" + (" (empty repository)" if not repo.has_commits() else ""))
+    return result
+
+
+class _Sighting:
+    """The oldest commit seen adding a key at a path (the walk goes newest first), and how many
+    commits added it there."""
+
+    def __init__(self, finding: Finding, commit: Commit) -> None:
+        self.first = finding
+        self.commit = commit
+        self.count = 1
+
+    def update(self, finding: Finding, commit: Commit) -> None:
+        if commit.sha == self.commit.sha:
+            return  # the same key twice in one file diff: keep the first line
+        self.first, self.commit = finding, commit
+        self.count += 1
+
+    def finding(self) -> Finding:
+        c = self.commit
+        return self.first.with_extra(
+            commit=c.sha, author=c.author, email=c.email, date=c.date, commits=str(self.count)
+        )
+
+
+def _dedup_notes(notes: list[str]) -> list[str]:
+    """One note per skipped path (a binary file changed in 500 commits is one note)."""
+    out: dict[str, str] = {}
+    for note in notes:
+        path, _, rest = note.partition(" (commit ")
+        out.setdefault(path + rest.partition(")")[2], note)
+    return list(out.values())
+
+
+def stderr_is_terminal() -> bool:
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+def parse_revs_from_env(environ: dict[str, str] | os._Environ[str]) -> list[str] | None:
+    """The commits a push sends, from pre-commit's environment (pre-push stage)."""
+    src, dst = environ.get("PRE_COMMIT_FROM_REF"), environ.get("PRE_COMMIT_TO_REF")
+    if src and dst:
+        return _checked([f"{src}..{dst}"])
+    local = environ.get("PRE_COMMIT_LOCAL_BRANCH")
+    remote = environ.get("PRE_COMMIT_REMOTE_NAME")
+    if local:  # a new branch: every commit not yet on the remote
+        return _checked([local]) + (["--not", f"--remotes={remote}"] if remote else [])
+    return None
+
+
+def _checked(revs: list[str]) -> list[str]:
+    for rev in revs:
+        if rev.startswith("-"):
+            raise FatalError(f"{rev!r} is not a revision (it starts with '-')")
+    return revs
+
+
+def revs_from_push_lines(
+    lines: Iterable[str], remote: str | None, exists: Callable[[str], bool] = lambda sha: True
+) -> list[list[str]]:
+    """The commits a push sends, from the lines git gives a plain pre-push hook on stdin:
+    `<local ref> <local sha> <remote ref> <remote sha>`."""
+    out: list[list[str]] = []
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 4 or parts[1] in NULL_SHA:
+            continue  # a deletion sends nothing
+        local_sha, remote_sha = parts[1], parts[3]
+        if remote_sha not in NULL_SHA and exists(remote_sha):
+            out.append(_checked([f"{remote_sha}..{local_sha}"]))
+        else:  # a new branch: every commit not yet on the remote
+            out.append(_checked([local_sha]) + (["--not", f"--remotes={remote}"] if remote else []))
+    return out
