@@ -64,11 +64,10 @@ def _hyperscan_prefilter() -> Prefilter | None:
         import hyperscan
     except ImportError:
         return None
-    import hashlib
+    import zlib
 
-    key = hashlib.sha256(
-        repr((_PATTERNS, getattr(hyperscan, "__version__", "?"), sys.platform, os.uname().machine)).encode()
-    ).hexdigest()[:16]
+    ident = repr((_PATTERNS, getattr(hyperscan, "__version__", "?"), sys.platform, os.uname().machine))
+    key = f"{zlib.crc32(ident.encode()):08x}{len(ident):x}"
     cached = os.path.join(_cache_dir(), f"hs-{key}.db")
     db = None
     try:
@@ -91,13 +90,16 @@ def _hyperscan_prefilter() -> Prefilter | None:
         )
         _store(cached, hyperscan.dumpb(db))
 
+    found = [0]  # one callback for all calls (a scratch space is per process anyway)
+
+    def on_match(bit: int, _start: int, _end: int, _flags: int, _ctx: object) -> None:
+        found[0] |= bit
+
+    scan = db.scan
+
     def prefilter(buf: bytes) -> int:
-        found = [0]
-
-        def on_match(bit: int, _start: int, _end: int, _flags: int, _ctx: object) -> None:
-            found[0] |= bit
-
-        db.scan(buf, match_event_handler=on_match)
+        found[0] = 0
+        scan(buf, match_event_handler=on_match)
         return found[0]
 
     return prefilter

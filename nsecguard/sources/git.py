@@ -23,7 +23,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, NamedTuple
 
 from nsecguard.errors import FatalError
@@ -359,18 +358,22 @@ class Blobs:
 # -- scanning a file diff -------------------------------------------------------------------
 
 
-@dataclass
 class Scanner:
     """Turns file diffs into findings on their added lines."""
 
-    options: Options
-    blobs: Blobs
-    exclude: Sequence[str] = ()
-    result: ScanResult = field(default_factory=ScanResult)
-
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        options: Options,
+        blobs: Blobs,
+        exclude: Sequence[str] = (),
+        result: ScanResult | None = None,
+    ) -> None:
         from nsecguard.candidates import BASE64, HEX, get_prefilter
 
+        self.options = options
+        self.blobs = blobs
+        self.exclude = exclude
+        self.result = result if result is not None else ScanResult()
         self._prefilter = get_prefilter()
         self._needs_context = HEX | BASE64
         self._excluder: Excluder | None = None
