@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -37,6 +37,13 @@ MAX_DEPTH = 2
 _HEX64 = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])")
 _HEX_CHARS = frozenset("0123456789abcdefABCDEF")
 _SEP = b"\n\n"
+
+try:  # optional, three times faster than json
+    import orjson
+
+    _loads: Callable[[str], Any] = orjson.loads
+except ImportError:  # pragma: no cover - depends on the environment
+    _loads = json.loads
 
 # what an event must never get away with: no inline allow comments, no allowlist
 RELAY_OPTIONS = Options(inline_allow=False)
@@ -155,6 +162,64 @@ def _embedded(text: str, filt: EventFilter, parts: _Parts, depth: int, prefix: s
     return True
 
 
+def _gate(event: Mapping[str, Any], filt: EventFilter, out: list[str], depth: int) -> None:
+    """The strings `_collect` would scan, gathered as cheaply as Python allows (no labels, no
+    encoding, no public keys): the prefilter decides on them whether `_collect` runs at all.
+    May keep more than `_collect` (never less): what it drops, `_collect` drops too."""
+    content = event.get("content")
+    if filt.content and isinstance(content, str) and content:
+        if event.get("kind") in EMBEDDED_KINDS and content.startswith("{") and depth < MAX_DEPTH:
+            _gate_embedded(content, filt, out, depth)
+        else:
+            out.append(content)
+    tags = event.get("tags")
+    if not isinstance(tags, list):
+        return
+    everything = filt.tags is None
+    for tag in tags:
+        name = tag[0]
+        if not (everything or name in filt.tags):  # type: ignore[operator]
+            continue
+        if name not in ID_TAGS:
+            if name in EMBEDDED_TAGS and depth < MAX_DEPTH and len(tag) > 1 and tag[1][:1] == "{":
+                _gate_embedded(tag[1], filt, out, depth)
+                out.extend(tag[2:])
+            else:
+                out.extend(tag)
+            continue
+        for value in tag[1:]:
+            try:
+                int(value, 16)  # hex (an id, a pubkey, a hash): nothing else can hide in it
+                continue
+            except ValueError:
+                pass
+            if ":" in value and name in ("a", "A", "q"):  # kind:pubkey:d-tag
+                head, _, rest = value.partition(":")
+                out.append(head)
+                pubkey, _, rest = rest.partition(":")
+                if len(pubkey) != 64:
+                    out.append(pubkey)
+                out.append(rest)
+            elif name == "imeta" and (value[:2] == "x " or value[:3] == "ox "):  # a file's sha256
+                field, _, digest = value.partition(" ")
+                out.append(field)
+                if len(digest) != 64:
+                    out.append(digest)
+            else:
+                out.append(value)
+
+
+def _gate_embedded(text: str, filt: EventFilter, out: list[str], depth: int) -> None:
+    try:
+        inner = _loads(text)
+    except ValueError:
+        inner = None
+    if isinstance(inner, dict):
+        _gate(inner, filt, out, depth + 1)
+    else:
+        out.append(text)
+
+
 def scan_event(
     event: Mapping[str, Any],
     *,
@@ -163,6 +228,14 @@ def scan_event(
 ) -> list[Leak]:
     """The secrets in one event (a parsed NIP-01 event object), most severe first."""
     if not filt.inspects_kind(event.get("kind")):
+        return []
+    gate: list[str] = []
+    try:
+        _gate(event, filt, gate, 0)
+        quick = "\n".join(gate).encode("utf-8", "surrogatepass")
+    except (TypeError, IndexError, AttributeError):  # not a well-formed event: look at it closely
+        quick = None
+    if quick is not None and not candidates.get_prefilter()(quick):
         return []
     parts = _Parts()
     _collect(event, filt, parts, 0, "")

@@ -51,7 +51,7 @@ def _title(leak: Leak) -> str:
     kind = leak.finding.kind
     npub = leak.finding.npub
     if kind in (Kind.NSEC, Kind.HEX):
-        return f"your own private key, the key of {npub}," if leak.own else f"the private key of {npub}"
+        return f"your own private key ({npub})" if leak.own else f"the private key of {npub}"
     if kind is Kind.NWC:
         return f"a wallet-connect spending secret{f' (key of {npub})' if npub else ''}"
     if kind is Kind.NCRYPTSEC:
