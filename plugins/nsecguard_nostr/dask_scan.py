@@ -42,11 +42,27 @@ def read_lines(paths: list[str], blocksize: str | int | None = "64MiB") -> dask.
         from nsecguard.errors import FatalError
 
         raise FatalError("this needs Dask: pip install 'nsecguard[scale]'") from None
-    if any(p.endswith(_COMPRESSED) for p in paths):
-        blocksize = None
-    bag: dask.bag.Bag = db.read_text(  # type: ignore[no-untyped-call]
-        paths, blocksize=blocksize, compression="infer", encoding="utf-8", errors="replace"
-    )
+    from fsspec.core import get_fs_token_paths  # type: ignore[import-untyped]
+
+    expanded: list[str] = []
+    for path in paths:  # globs expanded here, to tell compressed files from splittable ones
+        fs, _, found = get_fs_token_paths(path)
+        expanded += [fs.unstrip_protocol(f) if "://" in path else f for f in found]
+    if not expanded:
+        from nsecguard.errors import FatalError
+
+        raise FatalError(f"no files match {' '.join(paths)}")
+    packed = [p for p in expanded if p.endswith(_COMPRESSED)]
+    plain = [p for p in expanded if not p.endswith(_COMPRESSED)]
+    bags: list[dask.bag.Bag] = []
+    for group, size in ((plain, blocksize), (packed, None)):
+        if group:
+            bags.append(
+                db.read_text(  # type: ignore[no-untyped-call]
+                    group, blocksize=size, compression="infer", encoding="utf-8", errors="replace"
+                )
+            )
+    bag: dask.bag.Bag = bags[0] if len(bags) == 1 else db.concat(bags)  # type: ignore[no-untyped-call]
     return bag
 
 
