@@ -10,6 +10,8 @@ from nsecguard import bech32, keys
 
 
 class TestKey(NamedTuple):
+    __test__ = False  # not a pytest test class
+
     secret: bytes
     hex: str
     nsec: str
