@@ -78,7 +78,12 @@ def scan_paths(
     of a Dask distributed scheduler (`tcp://host:8786`), on its cluster."""
     item = scan_bag(read_lines(paths, blocksize), filt=filt, options=options)
     if "://" in scheduler:
-        from distributed import Client  # type: ignore[import-not-found]
+        try:
+            from distributed import Client  # type: ignore[import-not-found]
+        except ImportError:
+            from nsecguard.errors import FatalError
+
+            raise FatalError("a Dask cluster needs: pip install 'dask[distributed]'") from None
 
         with Client(scheduler):
             result = item.compute()
