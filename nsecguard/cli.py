@@ -44,13 +44,20 @@ def _top_parser() -> Parser:
     return parser
 
 
+def _broken_frontend(name: str, exc: Exception) -> None:
+    print(
+        f"nsecguard: the front-end {name!r} could not be loaded ({type(exc).__name__}: {scrub(str(exc))})",
+        file=sys.stderr,
+    )
+
+
 def _print_help() -> int:
     from nsecguard import frontends
 
     parser = _top_parser()
     parser.print_help()
     print("\ncommands:")
-    for fe in frontends.load_all():
+    for fe in frontends.load_all(on_error=_broken_frontend):
         print(f"  {fe.name:<16}{fe.help}")
     return 0
 
@@ -88,9 +95,14 @@ def _dispatch(args: list[str]) -> int:
     from nsecguard import frontends
 
     name = args[0]
-    fe = frontends.load(name)
+    try:
+        fe = frontends.load(name)
+    except Exception as exc:  # a broken plug-in: say which, never a traceback
+        raise FatalError(
+            f"the front-end {scrub(name)!r} could not be loaded ({type(exc).__name__}: {scrub(str(exc))})"
+        ) from None
     if fe is None:
-        known = ", ".join(f.name for f in frontends.load_all())
+        known = ", ".join(f.name for f in frontends.load_all(on_error=_broken_frontend))
         raise FatalError(f"unknown command {scrub(name)!r} (commands: {known})")
     parser = Parser(prog=f"nsecguard {fe.name}", description=fe.help)
     fe.configure(parser)

@@ -55,14 +55,25 @@ def registered() -> dict[str, EntryPoint]:
 
 
 def load(name: str) -> FrontEnd | None:
-    """The front-end for one subcommand, or None when nothing registers it."""
+    """The front-end for one subcommand, or None when nothing registers it. Only that one
+    front-end's module is imported."""
     if name in BUILTIN:
         return _load(BUILTIN[name])
     ep = registered().get(name)
     return _load(ep.value) if ep is not None else None
 
 
-def load_all() -> list[FrontEnd]:
-    names = dict(BUILTIN)
-    names.update({name: ep.value for name, ep in registered().items()})
-    return [_load(target) for _, target in sorted(names.items())]
+def load_all(on_error: Callable[[str, Exception], None] | None = None) -> list[FrontEnd]:
+    """Every front-end, by name. A built-in name wins over a plug-in's. With `on_error`, a
+    plug-in that fails to load is reported to it and left out instead of failing them all."""
+    names = {name: ep.value for name, ep in registered().items()}
+    names.update(BUILTIN)
+    out: list[FrontEnd] = []
+    for name, target in sorted(names.items()):
+        try:
+            out.append(_load(target))
+        except Exception as exc:
+            if on_error is None:
+                raise
+            on_error(name, exc)
+    return out

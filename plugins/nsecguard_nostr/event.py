@@ -1,0 +1,295 @@
+"""One Nostr event in, leaked secrets out. Pure: no I/O, no global state.
+
+What is scanned: the content and the tag values (both filterable). What is not: the event's own
+`id`, `pubkey` and `sig`, and the 64-hex values of tags that hold ids, public keys or hashes by
+protocol (`e`, `p`, `a`, `q`, `x`...): deriving a public key from each of them would cost ~25 µs
+apiece on every reply and contact list, for nothing. Those tags are still scanned for anything
+else (an nsec pasted into a `p` tag is found). Their public keys, with the author's, are passed
+to the engine as known public keys: a hex value deriving to one of them is proven a private key.
+
+Most events hold nothing: the candidate prefilter runs once over everything to be scanned, and
+the engine runs only when it fires.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from nsecguard import candidates
+from nsecguard.engine import Options, scan_bytes
+from nsecguard.model import Confidence, Finding, Kind
+
+# tags whose 64-hex values are ids, public keys or hashes by protocol (NIP-01, 10, 18, 22, 26,
+# 57, 92, 94): not scanned as hex (still scanned for nsec, URIs, and the rest of the value)
+ID_TAGS = frozenset({"e", "p", "a", "q", "E", "P", "A", "Q", "x", "ox", "preimage", "delegation", "imeta"})
+# tags whose 64-hex values are public keys (passed to the engine as known public keys)
+PUBKEY_TAGS = frozenset({"p", "P", "delegation"})
+# tags whose value may be a whole event (a zap receipt's zap request)
+EMBEDDED_TAGS = frozenset({"description"})
+# kinds whose content may be a whole event (NIP-18 reposts)
+EMBEDDED_KINDS = frozenset({6, 16})
+MAX_DEPTH = 2
+
+_HEX64 = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])")
+_HEX_CHARS = frozenset("0123456789abcdefABCDEF")
+_SEP = b"\n\n"
+
+try:  # optional, three times faster than json
+    import orjson
+
+    _loads: Callable[[str], Any] = orjson.loads
+except ImportError:  # pragma: no cover - depends on the environment
+    _loads = json.loads
+
+# what an event must never get away with: no inline allow comments, no allowlist
+RELAY_OPTIONS = Options(inline_allow=False)
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which parts of which events to inspect."""
+
+    kinds: frozenset[int] | None = None  # only these kinds (None: every kind)
+    skip_kinds: frozenset[int] = frozenset()  # never these
+    tags: frozenset[str] | None = None  # only these tag names (None: every tag)
+    content: bool = True
+
+    def inspects_kind(self, kind: object) -> bool:
+        if kind in self.skip_kinds:
+            return False
+        return self.kinds is None or kind in self.kinds
+
+    def inspects_tag(self, name: str) -> bool:
+        return self.tags is None or name in self.tags
+
+
+EVERYTHING = EventFilter()
+
+
+class Leak(NamedTuple):
+    """A secret found in an event. `finding` names the key by its npub, never the key."""
+
+    finding: Finding
+    own: bool  # the leaked key is the event author's own
+    where: str  # "content", "tag <name>", or "embedded event" + either
+
+
+class _Parts:
+    """The bytes to scan, with where each piece came from and the known public keys."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.labels: list[tuple[int, str]] = []  # (start offset, label)
+        self.size = 0
+        self.known: set[bytes] = set()
+
+    def add(self, text: str, label: str) -> None:
+        if not text:
+            return
+        data = text.encode("utf-8", "surrogatepass")
+        if self.chunks:
+            self.chunks.append(_SEP)
+            self.size += len(_SEP)
+        self.labels.append((self.size, label))
+        self.chunks.append(data)
+        self.size += len(data)
+
+    def label_at(self, offset: int) -> str:
+        label = self.labels[0][1] if self.labels else "content"
+        for start, name in self.labels:
+            if start > offset:
+                break
+            label = name
+        return label
+
+
+def _is_hex64(value: str) -> bool:
+    return len(value) == 64 and _HEX_CHARS.issuperset(value)
+
+
+def _add_pubkey(parts: _Parts, value: str) -> None:
+    if _is_hex64(value):
+        parts.known.add(bytes.fromhex(value))
+
+
+def _collect(event: Mapping[str, Any], filt: EventFilter, parts: _Parts, depth: int, prefix: str) -> None:
+    author = event.get("pubkey")
+    if isinstance(author, str):
+        _add_pubkey(parts, author)
+    content = event.get("content")
+    if filt.content and isinstance(content, str) and content:
+        kind = event.get("kind")
+        if not (kind in EMBEDDED_KINDS and _embedded(content, filt, parts, depth, prefix)):
+            parts.add(content, prefix + "content")
+    tags = event.get("tags")
+    if not isinstance(tags, list):
+        return
+    for tag in tags:
+        if not isinstance(tag, list) or not tag or not isinstance(tag[0], str):
+            continue
+        name = tag[0]
+        values = [v for v in tag[1:] if isinstance(v, str)]
+        if name in PUBKEY_TAGS and values:
+            _add_pubkey(parts, values[0])
+        elif name in ("a", "A") and values:  # kind:pubkey:d-tag
+            _add_pubkey(parts, values[0].split(":", 2)[1] if values[0].count(":") >= 2 else "")
+        if not filt.inspects_tag(name):
+            continue
+        if name in ID_TAGS:
+            values = [_HEX64.sub("", v) if len(v) >= 64 else v for v in values if not _is_hex64(v)]
+        elif name in EMBEDDED_TAGS and values and _embedded(values[0], filt, parts, depth, prefix):
+            values = values[1:]
+        values = [v for v in values if v]
+        if values:
+            parts.add(name + "\t" + "\t".join(values), f"{prefix}tag {name}")
+
+
+def _embedded(text: str, filt: EventFilter, parts: _Parts, depth: int, prefix: str) -> bool:
+    """Scan `text` as an event of its own, when it is one (a repost, a zap request)."""
+    if depth >= MAX_DEPTH or not text.startswith("{") or '"pubkey"' not in text:
+        return False
+    try:
+        inner = json.loads(text)
+    except ValueError:
+        return False
+    if not isinstance(inner, dict) or not isinstance(inner.get("pubkey"), str):
+        return False
+    _collect(inner, filt, parts, depth + 1, prefix or "embedded event ")
+    return True
+
+
+def _gate(event: Mapping[str, Any], filt: EventFilter, out: list[str], depth: int) -> None:
+    """The strings `_collect` would scan, gathered as cheaply as Python allows (no labels, no
+    encoding, no public keys): the prefilter decides on them whether `_collect` runs at all.
+    May keep more than `_collect` (never less): what it drops, `_collect` drops too."""
+    content = event.get("content")
+    if filt.content and isinstance(content, str) and content:
+        if event.get("kind") in EMBEDDED_KINDS and content.startswith("{") and depth < MAX_DEPTH:
+            _gate_embedded(content, filt, out, depth)
+        else:
+            out.append(content)
+    tags = event.get("tags")
+    if not isinstance(tags, list):
+        return
+    everything = filt.tags is None
+    for tag in tags:
+        name = tag[0]
+        if not (everything or name in filt.tags):  # type: ignore[operator]
+            continue
+        if name not in ID_TAGS:
+            if name in EMBEDDED_TAGS and depth < MAX_DEPTH and len(tag) > 1 and tag[1][:1] == "{":
+                _gate_embedded(tag[1], filt, out, depth)
+                out.extend(tag[2:])
+            else:
+                out.extend(tag)
+            continue
+        for value in tag[1:]:
+            try:
+                int(value, 16)  # hex (an id, a pubkey, a hash): nothing else can hide in it
+                continue
+            except ValueError:
+                pass
+            if ":" in value and name in ("a", "A", "q"):  # kind:pubkey:d-tag
+                head, _, rest = value.partition(":")
+                out.append(head)
+                pubkey, _, rest = rest.partition(":")
+                if len(pubkey) != 64:
+                    out.append(pubkey)
+                out.append(rest)
+            elif name == "imeta" and (value[:2] == "x " or value[:3] == "ox "):  # a file's sha256
+                field, _, digest = value.partition(" ")
+                out.append(field)
+                if len(digest) != 64:
+                    out.append(digest)
+            else:
+                out.append(value)
+
+
+def _gate_embedded(text: str, filt: EventFilter, out: list[str], depth: int) -> None:
+    try:
+        inner = _loads(text)
+    except ValueError:
+        inner = None
+    if isinstance(inner, dict):
+        _gate(inner, filt, out, depth + 1)
+    else:
+        out.append(text)
+
+
+def scan_event(
+    event: Mapping[str, Any],
+    *,
+    filt: EventFilter = EVERYTHING,
+    options: Options = RELAY_OPTIONS,
+) -> list[Leak]:
+    """The secrets in one event (a parsed NIP-01 event object), most severe first."""
+    if not filt.inspects_kind(event.get("kind")):
+        return []
+    gate: list[str] = []
+    try:
+        _gate(event, filt, gate, 0)
+        quick = "\n".join(gate).encode("utf-8", "surrogatepass")
+    except (TypeError, IndexError, AttributeError):  # not a well-formed event: look at it closely
+        quick = None
+    if quick is not None and not candidates.get_prefilter()(quick):
+        return []
+    parts = _Parts()
+    _collect(event, filt, parts, 0, "")
+    if not parts.chunks:
+        return []
+    data = b"".join(parts.chunks)
+    if not candidates.get_prefilter()(data):
+        return []
+    findings = scan_bytes(data, path="event", options=options, known_pubkeys=parts.known)
+    author = event.get("pubkey")
+    author_hex = author.lower() if isinstance(author, str) else None
+    leaks = [
+        Leak(f, f.pubkey is not None and f.pubkey == author_hex, parts.label_at(f.start))
+        for f in findings
+        if not _uri_host(data, f)
+    ]
+    leaks.sort(key=lambda leak: (-leak.finding.confidence, not leak.own, leak.finding.start))
+    return leaks
+
+
+def _uri_host(data: bytes, f: Finding) -> bool:
+    """A hex value right after `scheme://` is the public key of a signer or wallet service
+    (NIP-46, NIP-47), never a private key: the engine judges it by the scheme name alone."""
+    if f.kind is not Kind.HEX or f.confidence >= Confidence.CERTAIN:
+        return False
+    return data[max(0, f.start - 3) : f.start] == b"://"
+
+
+def parse_kinds(text: str) -> frozenset[int]:
+    """`1,0,30000-30100` as a set of kinds; raises ValueError with a readable message."""
+    out: set[int] = set()
+    for item in text.replace(" ", "").split(","):
+        if not item:
+            continue
+        low, sep, high = item.partition("-")
+        try:
+            if sep:
+                out.update(range(int(low), int(high) + 1))
+            else:
+                out.add(int(item))
+        except ValueError:
+            raise ValueError(f"not a kind or range of kinds: {item!r}") from None
+    return frozenset(out)
+
+
+def parse_tags(text: str) -> frozenset[str]:
+    return frozenset(t for t in text.replace(" ", "").split(",") if t and t != "none")
+
+
+def describe(leaks: Iterable[Leak]) -> str:
+    """One line for a log: kinds and npubs, never a key."""
+    return "; ".join(
+        f"{leak.finding.kind} of {leak.finding.npub or 'no public key'}"
+        + (" (the author's own)" if leak.own else "")
+        + f" in {leak.where}"
+        for leak in leaks
+    )

@@ -1,0 +1,197 @@
+"""strfry's write-policy plugin protocol: one JSON request per line in, one answer per line out.
+
+strfry sends `{"type":"new","event":{...},"receivedAt":...,"sourceType":...,"sourceInfo":...}`
+and waits for `{"id":"<event id>","action":"accept|reject|shadowReject","msg":"..."}`.
+
+The loop is long-lived: a malformed line is logged (never echoed: it may hold a key) and skipped,
+and a failure while judging one event answers that event (`--on-error`) and carries on. Every
+answer is written before the plugin waits for more input, so strfry, which sends one request and
+waits for its answer, always gets it at once; a client that pipes many requests at a time gets
+their answers in one write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from nsecguard.engine import Options
+from nsecguard.model import Kind
+from nsecguard_nostr.event import EVERYTHING, RELAY_OPTIONS, EventFilter, Leak, describe, scan_event
+
+try:  # optional, three times faster than json for the small objects strfry sends
+    import orjson
+
+    _loads: Callable[[bytes], Any] = orjson.loads
+except ImportError:  # pragma: no cover - depends on the environment
+    _loads = json.loads
+
+MAX_LINE = 64 << 20  # longer lines are dropped (strfry's own events are far smaller)
+_HEX_ID = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    filt: EventFilter = EVERYTHING
+    options: Options = RELAY_OPTIONS
+    shadow: bool = False  # shadowReject: the client is told OK, the event is dropped
+    on_error: str = "accept"  # when judging an event fails: accept or reject
+    log_rejects: bool = True
+
+
+class Malformed(ValueError):
+    """A line that is not a write-policy request. Its message never quotes the line."""
+
+
+def _title(leak: Leak) -> str:
+    kind = leak.finding.kind
+    npub = leak.finding.npub
+    if kind in (Kind.NSEC, Kind.HEX):
+        return f"your own private key ({npub})" if leak.own else f"the private key of {npub}"
+    if kind is Kind.NWC:
+        return f"a wallet-connect spending secret{f' (key of {npub})' if npub else ''}"
+    if kind is Kind.NCRYPTSEC:
+        return "an encrypted private key (ncryptsec)"
+    return "a remote-signer connection secret"
+
+
+def _advice(leak: Leak) -> str:
+    kind = leak.finding.kind
+    if kind in (Kind.NSEC, Kind.HEX):
+        return "that key is compromised: stop using it and move to a new key"
+    if kind is Kind.NWC:
+        return "revoke this connection in your wallet now"
+    if kind is Kind.NCRYPTSEC:
+        return "anyone can guess passwords against it offline: move to a new key if the password is weak"
+    return "revoke this connection in your signer"
+
+
+def reject_message(leaks: list[Leak]) -> str:
+    """What the client is told: the npub, that the key is compromised, and never the key."""
+    first = leaks[0]
+    text = f"blocked: this event contains {_title(first)} — {_advice(first)}"
+    others = len({leak.finding.fingerprint for leak in leaks[1:]} - {first.finding.fingerprint})
+    if others:
+        text += f" (and {others} more secret{'s' if others > 1 else ''})"
+    return text
+
+
+def _id_json(event_id: str) -> str:
+    if len(event_id) == 64 and _HEX_ID.issuperset(event_id):
+        return '"' + event_id + '"'
+    return json.dumps(event_id)
+
+
+def answer(event_id: str, action: str, msg: str = "") -> bytes:
+    """One minified JSON answer line."""
+    if not msg:
+        return b'{"id":' + _id_json(event_id).encode() + b',"action":"' + action.encode() + b'"}\n'
+    body = {"id": event_id, "action": action, "msg": msg}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def parse_request(line: bytes) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
+    """(request type, event, request) of one line; raises Malformed."""
+    try:
+        request = _loads(line)
+    except ValueError:
+        raise Malformed("not JSON") from None
+    if not isinstance(request, dict):
+        raise Malformed("not a JSON object")
+    event = request.get("event")
+    if not isinstance(event, dict):
+        raise Malformed("no event object")
+    event_id = event.get("id")
+    if not isinstance(event_id, str) or not event_id:
+        raise Malformed("the event has no id")
+    rtype = request.get("type")
+    return (rtype if isinstance(rtype, str) else None), event, request
+
+
+class Policy:
+    """Judges requests; keeps counts. One per process."""
+
+    def __init__(self, config: PolicyConfig, log: TextIO) -> None:
+        self.config = config
+        self.log = log
+        self.accepted = self.rejected = self.malformed = self.errors = 0
+
+    def say(self, text: str) -> None:
+        print(f"nsecguard relay-policy: {text}", file=self.log, flush=True)
+
+    def handle(self, line: bytes) -> bytes | None:
+        """The answer to one line, or None when the line gets none (malformed, not `new`)."""
+        try:
+            rtype, event, request = parse_request(line)
+        except Malformed as exc:
+            self.malformed += 1
+            self.say(f"skipped a malformed line ({exc}, {len(line)} bytes)")
+            return None
+        if rtype not in (None, "new"):  # old strfry's `lookback` requests expect no answer
+            return None
+        event_id: str = event["id"]
+        try:
+            leaks = scan_event(event, filt=self.config.filt, options=self.config.options)
+        except Exception as exc:  # never fatal; the message is a type name, never data
+            self.errors += 1
+            self.say(f"error judging event {event_id:.64} ({type(exc).__name__}): {self.config.on_error}")
+            if self.config.on_error == "reject":
+                return answer(event_id, "reject", "error: could not check this event for leaked keys")
+            return answer(event_id, "accept")
+        if not leaks:
+            self.accepted += 1
+            return answer(event_id, "accept")
+        self.rejected += 1
+        if self.config.log_rejects:
+            source = request.get("sourceInfo")
+            origin = f" from {source}" if isinstance(source, str) and len(source) < 100 else ""
+            self.say(
+                f"rejected event {event_id:.64} (kind {event.get('kind')!s:.10}{origin}): {describe(leaks)}"
+            )
+        action = "shadowReject" if self.config.shadow else "reject"
+        return answer(event_id, action, reject_message(leaks))
+
+
+def serve(config: PolicyConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO = sys.stderr) -> Policy:
+    """Answer requests from `stdin_fd` until end of input."""
+    policy = Policy(config, log)
+    handle = policy.handle
+    pending = b""
+    skipping = False  # inside a line too long to keep
+    while True:
+        chunk = os.read(stdin_fd, 1 << 16)
+        if not chunk:
+            break
+        if skipping:
+            newline = chunk.find(b"\n")
+            if newline < 0:
+                continue
+            chunk, skipping = chunk[newline + 1 :], False
+        pending += chunk
+        if b"\n" not in chunk:
+            if len(pending) > MAX_LINE:
+                policy.malformed += 1
+                policy.say(f"skipped a line longer than {MAX_LINE} bytes")
+                pending, skipping = b"", True
+            continue
+        lines = pending.split(b"\n")
+        pending = lines.pop()
+        out = [a for a in (handle(line) for line in lines if line.strip()) if a is not None]
+        if out:
+            _write_all(stdout_fd, b"".join(out))
+    if pending.strip():
+        a = handle(pending)
+        if a is not None:
+            _write_all(stdout_fd, a)
+    return policy
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]

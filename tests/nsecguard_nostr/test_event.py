@@ -1,0 +1,121 @@
+"""`scan_event`: what is scanned, and the cheap gate never hides what the precise scan finds."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from nostr_helpers import TestKey, event, new_key, rand_hex
+from nsecguard_nostr import event as event_mod
+from nsecguard_nostr.event import EventFilter, parse_kinds, scan_event
+
+KEY = new_key()
+AUTHOR = new_key()
+
+
+def _precise(ev: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str | None, bool, str]]:
+    """scan_event with the gate forced open: the reference the gate must agree with."""
+    with monkeypatch.context() as m:
+        m.setattr(event_mod, "_gate", lambda e, f, out, d: out.append("nsec1"))
+        return _summary(scan_event(ev))
+
+
+def _summary(leaks: list[event_mod.Leak]) -> list[tuple[str, str | None, bool, str]]:
+    return sorted((str(x.finding.kind), x.finding.npub, x.own, x.where) for x in leaks)
+
+
+def _secret_forms(k: TestKey) -> list[str]:
+    return [
+        k.nsec,
+        k.nsec.upper(),
+        k.hex,
+        f"sk={k.hex}",
+        f"nostr+walletconnect://{rand_hex()}?relay=wss://r.example&secret={k.hex}",
+        f"bunker://{rand_hex()}?secret=abc123",
+        "nothing here",
+        rand_hex(),
+    ]
+
+
+values = st.sampled_from(
+    _secret_forms(KEY) + _secret_forms(AUTHOR) + ["wss://relay.example.com", "reply", ""]
+)
+tag_names = st.sampled_from(["e", "p", "a", "q", "t", "client", "imeta", "description", "x", "d", "privkey"])
+tags = st.lists(st.builds(lambda n, vs: [n, *vs], tag_names, st.lists(values, max_size=3)), max_size=5)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    content=values,
+    tags=tags,
+    kind=st.sampled_from([0, 1, 3, 6, 7, 9735]),
+    own=st.booleans(),
+    embed=st.booleans(),
+)
+def test_gate_agrees_with_the_precise_scan(
+    monkeypatch: pytest.MonkeyPatch, content: str, tags: list[list[str]], kind: int, own: bool, embed: bool
+) -> None:
+    pubkey = AUTHOR.pubhex if own else rand_hex()
+    ev = event(content, tags, kind=kind, pubkey=pubkey)
+    if embed:  # a repost or zap request holding the event
+        ev = event(json.dumps(ev), [["description", json.dumps(ev)]], kind=kind)
+    assert _summary(scan_event(ev)) == _precise(ev, monkeypatch)
+
+
+def test_reference_tags_are_not_derived_but_still_scanned() -> None:
+    k = new_key()
+    # a private key where a pubkey belongs is not found as hex (by design: cost), but an nsec is
+    assert scan_event(event("hi", [["p", k.hex]])) == []
+    assert [x.finding.npub for x in scan_event(event("hi", [["p", k.nsec]]))] == [k.npub]
+    assert [x.finding.npub for x in scan_event(event("hi", [["e", rand_hex(), k.nsec]]))] == [k.npub]
+
+
+def test_hex_proven_by_p_tag_and_author() -> None:
+    k = new_key()
+    (leak,) = scan_event(event(f"gm {k.hex}", [["p", k.pubhex]]))
+    assert leak.finding.npub == k.npub and not leak.own and str(leak.finding.confidence) == "certain"
+    (leak,) = scan_event(event(k.hex, pubkey=k.pubhex))
+    assert leak.own and leak.where == "content"
+    assert scan_event(event(k.hex)) == []  # a bare hex value with nothing to prove it
+
+
+def test_wallet_pubkey_in_uri_is_not_reported_as_a_key() -> None:
+    wallet, secret = new_key(), new_key()
+    leaks = scan_event(
+        event(f"nostr+walletconnect://{wallet.pubhex}?relay=wss://r.example&secret={secret.hex}")
+    )
+    assert [(str(x.finding.kind), x.finding.npub) for x in leaks] == [("nwc-secret", secret.npub)]
+
+
+def test_embedded_events_and_where() -> None:
+    k = new_key()
+    inner = event("", [["t", k.nsec]], pubkey=k.pubhex)
+    (leak,) = scan_event(event(json.dumps(inner), [["e", inner["id"]]], kind=6))
+    assert leak.where == "embedded event tag t"
+    assert not leak.own  # the reposter is not the key's owner
+
+
+def test_filters() -> None:
+    k = new_key()
+    ev = event(k.nsec, [["t", k.nsec]], kind=4)
+    assert scan_event(ev, filt=EventFilter(skip_kinds=frozenset({4}))) == []
+    assert scan_event(ev, filt=EventFilter(kinds=frozenset({1}))) == []
+    assert [x.where for x in scan_event(ev, filt=EventFilter(content=False))] == ["tag t"]
+    assert [x.where for x in scan_event(ev, filt=EventFilter(tags=frozenset()))] == ["content"]
+    assert parse_kinds("1, 3,30000-30002") == {1, 3, 30000, 30001, 30002}
+    with pytest.raises(ValueError, match="not a kind"):
+        parse_kinds("x")
+
+
+def test_malformed_events_do_not_raise() -> None:
+    k = new_key()
+    weird: list[dict[str, Any]] = [
+        {"id": "x", "tags": "no", "content": 5},
+        {"id": "x", "tags": [[], [1, 2], "t", [None, k.nsec], ["t", 7, k.nsec]], "content": None},
+        {"id": "x", "kind": 6, "content": "{not json", "tags": [["description", "{]"]]},
+    ]
+    found = [scan_event(ev) for ev in weird]
+    assert found[0] == [] and [x.finding.npub for x in found[1]] == [k.npub]
