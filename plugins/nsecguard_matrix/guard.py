@@ -45,6 +45,7 @@ class Leak:
     findings: tuple[Finding, ...]
     safe_text: str
     is_edit: bool = False
+    origin_ts: int = 0  # origin_server_ts, milliseconds
     secrets: frozenset[tuple[str, str]] = field(default=frozenset(), repr=False)  # (secret, replacement)
 
     @property
@@ -158,6 +159,7 @@ def inspect(room_id: str, event: Mapping[str, Any], options: Options) -> Leak | 
         findings=tuple(findings),
         safe_text=safe,
         is_edit=isinstance(new, Mapping),
+        origin_ts=ts if isinstance(ts := event.get("origin_server_ts"), int) else 0,
         secrets=frozen,
     )
 
@@ -178,24 +180,32 @@ def _quote(text: str) -> str:
     return "\n".join("> " + line for line in text.split("\n"))
 
 
-def safe_copy_content(leak: Leak, display_name: str | None = None) -> dict[str, Any]:
-    """The m.notice that takes the removed message's place: who wrote it, and what, with
-    each key replaced by its owner's npub mention."""
-    name = display_name or leak.sender
-    what = "an edit holding a Nostr private key" if leak.is_edit else "a Nostr private key"
-    body = f"{name} ({leak.sender}) posted {what}; the message was removed. What they wrote, without the key:"
-    formatted = (
-        f"{_pill(leak.sender, name)} posted {what}; the message was removed. "
-        f"What they wrote, without the key:<blockquote>{_html_lines(leak.safe_text)}</blockquote>"
-    )
-    content: dict[str, Any] = {
+def safe_copy_content(leaks: Sequence[Leak], names: Mapping[str, str | None] | None = None) -> dict[str, Any]:
+    """The m.notice that takes the removed messages' place (one, or several removed within a
+    moment of each other): who wrote each, and what, with every key replaced by its owner's
+    npub mention."""
+    names = names or {}
+    lines: list[str] = []
+    parts: list[str] = []
+    for leak in leaks:
+        name = names.get(leak.sender) or leak.sender
+        what = "an edit holding a Nostr private key" if leak.is_edit else "a Nostr private key"
+        lines.append(
+            f"{name} ({leak.sender}) posted {what}; the message was removed. What they wrote, without the key:"
+        )
+        lines.append(_quote(leak.safe_text))
+        parts.append(
+            f"<p>{_pill(leak.sender, name)} posted {what}; the message was removed. "
+            f"What they wrote, without the key:</p><blockquote>{_html_lines(leak.safe_text)}</blockquote>"
+        )
+    secrets = frozenset().union(*(leak.secrets for leak in leaks))
+    return {
         "msgtype": "m.notice",
-        "body": scrub(f"{body}\n{_quote(leak.safe_text)}", leak.secrets),
+        "body": scrub("\n".join(lines), secrets),
         "format": "org.matrix.custom.html",
-        "formatted_body": scrub(formatted, leak.secrets),
-        "m.mentions": {"user_ids": [leak.sender]},
+        "formatted_body": scrub("".join(parts), secrets),
+        "m.mentions": {"user_ids": list(dict.fromkeys(leak.sender for leak in leaks))},
     }
-    return content
 
 
 DEFAULT_ADVICE = (
@@ -206,27 +216,32 @@ DEFAULT_ADVICE = (
 )
 
 
-def warning_content(leak: Leak, *, redacted: bool, advice: str | None = None) -> dict[str, Any]:
-    """The direct message to whoever posted a key."""
-    npubs = leak.npubs
+def warning_content(leaks: Sequence[Leak], *, redacted: bool, advice: str | None = None) -> dict[str, Any]:
+    """The direct message to whoever posted a key (one sender's leaks, in one room)."""
+    first_leak = leaks[0]
+    npubs = list(dict.fromkeys(n for leak in leaks for n in leak.npubs))
     owner = ", ".join(npubs) if npubs else "an unknown account (the secret has no public key)"
-    kinds = sorted({f.kind for f in leak.findings}, key=str)
+    kinds = sorted({f.kind for leak in leaks for f in leak.findings}, key=str)
     what = " and ".join(_KIND_WORDS.get(k, str(k)) for k in kinds)
+    count = "a message" if len(leaks) == 1 else f"{len(leaks)} messages"
     if redacted:
-        first = f"You posted {what} in {leak.room_id}; I removed the message."
+        first = f"You posted {what} in {first_leak.room_id}; I removed {'it' if len(leaks) == 1 else 'them'}."
     else:
         first = (
-            f"You posted {what} in {leak.room_id}, and I could not remove it: I lack the power "
-            "to redact there. Delete the message yourself now, or ask a room admin to."
+            f"You posted {count} holding {what} in {first_leak.room_id}, and I could not remove "
+            f"{'it' if len(leaks) == 1 else 'them'}: I lack the power to redact there. "
+            "Delete it yourself now, or ask a room admin to."
         )
-    lines = [first, f"It belongs to: {owner}.", advice or DEFAULT_ADVICE]
+    heading = "It belongs to" if len(npubs) <= 1 else "They belong to"
+    lines = [first, f"{heading}: {owner}.", advice or DEFAULT_ADVICE]
     body = "\n\n".join(lines)
     formatted = "".join(f"<p>{_html_lines(line)}</p>" for line in lines)
+    secrets = frozenset().union(*(leak.secrets for leak in leaks))
     return {
         "msgtype": "m.notice",
-        "body": scrub(body, leak.secrets),
+        "body": scrub(body, secrets),
         "format": "org.matrix.custom.html",
-        "formatted_body": scrub(formatted, leak.secrets),
+        "formatted_body": scrub(formatted, secrets),
     }
 
 

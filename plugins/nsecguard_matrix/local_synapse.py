@@ -39,7 +39,9 @@ def _yaml(value: Any) -> str:
 
 
 class LocalSynapse:
-    def __init__(self, base_dir: Path, *, modules: Sequence[dict[str, Any]] = (), port: int | None = None) -> None:
+    def __init__(
+        self, base_dir: Path, *, modules: Sequence[dict[str, Any]] = (), port: int | None = None
+    ) -> None:
         self.base_dir = base_dir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -68,7 +70,11 @@ class LocalSynapse:
                     "version": 1,
                     "formatters": {"f": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
                     "handlers": {
-                        "file": {"class": "logging.FileHandler", "formatter": "f", "filename": str(self.log_path)}
+                        "file": {
+                            "class": "logging.FileHandler",
+                            "formatter": "f",
+                            "filename": str(self.log_path),
+                        }
                     },
                     "root": {"level": "WARNING", "handlers": ["file"]},
                     "disable_existing_loggers": False,
@@ -174,7 +180,9 @@ class LocalSynapse:
             nonce = json.load(r)["nonce"]
         kind = "admin" if admin else "notadmin"
         mac = hmac.new(
-            self.shared_secret.encode(), b"\x00".join(x.encode() for x in (nonce, username, password, kind)), hashlib.sha1
+            self.shared_secret.encode(),
+            b"\x00".join(x.encode() for x in (nonce, username, password, kind)),
+            hashlib.sha1,
         ).hexdigest()
         body = {
             "nonce": nonce,
