@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from nsecguard import Options
+from nsecguard import Confidence, Options, sanitize
 from nsecguard.errors import FatalError
 from nsecguard_matrix import guard
 from nsecguard_matrix.config import Config
@@ -32,6 +32,36 @@ except ImportError as exc:  # pragma: no cover - depends on the install
     raise FatalError("matrix-bot needs matrix-nio: pip install 'nsecguard[matrix]'") from exc
 
 log = logging.getLogger("nsecguard.matrix")
+
+
+class KeyScrubber(logging.Filter):
+    """matrix-nio logs a whole event when it fails validation: swap any key in a record for
+    its owner's npub before any handler sees it."""
+
+    options = Options(min_confidence=Confidence.LOW, inline_allow=False)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            return True
+        safe = sanitize(message, options=self.options)
+        if safe != message:
+            record.msg, record.args = safe, None
+        return True
+
+
+def install_key_scrubber() -> None:
+    """On every nio logger (a filter on a logger covers only records made by that logger)."""
+    scrubber = KeyScrubber()
+    names = [n for n in logging.Logger.manager.loggerDict if n == "nio" or n.startswith("nio.")]
+    for name in [*names, "nsecguard", "nsecguard.matrix"]:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, KeyScrubber) for f in logger.filters):
+            logger.addFilter(scrubber)
+
+
+install_key_scrubber()
 
 STATE_FILE = "nsecguard-state.json"
 HANDLED_KEPT = 5000  # event ids remembered across restarts
@@ -150,6 +180,7 @@ class GuardBot:
         self._in_flight = False  # a sync response is being handled
         self._syncing: asyncio.Future[bool] | None = None
         self.stopped = asyncio.Event()
+        self.synced = asyncio.Event()  # set after the first successful sync
 
     # ---- start-up -----------------------------------------------------------------------
 
@@ -265,6 +296,7 @@ class GuardBot:
             return False
         self._backoff = 1.0
         self._first_sync = False
+        self.synced.set()
         self._in_flight = True
         try:
             await self._after_sync(resp, since)
