@@ -116,7 +116,7 @@ def summary(label: str, ms: list[float]) -> str:
     if not ms:
         return f"{label}: no samples"
     ordered = sorted(ms)
-    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
     return (
         f"{label}: n={len(ms)} p50={statistics.median(ms):.0f} ms p99={p99:.0f} ms max={max(ms):.0f} ms"
         f" (over 200 ms: {sum(m > 200 for m in ms)})"

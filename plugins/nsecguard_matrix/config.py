@@ -41,7 +41,7 @@ class Config:
     encryption: bool = True
 
     def __repr__(self) -> str:  # never show the password or token
-        return f"Config(homeserver={self.homeserver!r}, user_id={self.user_id!r}, store_path={self.store_path!r})"
+        return f"Config(homeserver={self.homeserver!r}, user_id={self.user_id!r}, store={self.store_path!r})"
 
 
 _KEYS = {

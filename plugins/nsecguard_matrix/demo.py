@@ -183,8 +183,8 @@ async def _demo(hs: LocalSynapse, base: Path) -> None:
         npub = npub_of(secret)
         message = f"hey, I just made my first Nostr account! my key is {nsec_of(secret)} - follow me?"
         say(
-            f'* alice posts: "hey, I just made my first Nostr account! my key is nsec1…(a fresh key of {npub})'
-            ' - follow me?"'
+            '* alice posts: "hey, I just made my first Nostr account! my key is '
+            f'nsec1…(a fresh key of {npub}) - follow me?"'
         )
         sent = time.perf_counter()
         event_id = await alice.text(room, message)

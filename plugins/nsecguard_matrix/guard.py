@@ -191,7 +191,8 @@ def safe_copy_content(leaks: Sequence[Leak], names: Mapping[str, str | None] | N
         name = names.get(leak.sender) or leak.sender
         what = "an edit holding a Nostr private key" if leak.is_edit else "a Nostr private key"
         lines.append(
-            f"{name} ({leak.sender}) posted {what}; the message was removed. What they wrote, without the key:"
+            f"{name} ({leak.sender}) posted {what}; the message was removed. "
+            "What they wrote, without the key:"
         )
         lines.append(_quote(leak.safe_text))
         parts.append(

@@ -59,7 +59,7 @@ class LocalSynapse:
         self.base_dir.mkdir(parents=True, exist_ok=True)
         signing_key = self.base_dir / "signing.key"
         if not signing_key.exists():
-            from signedjson.key import generate_signing_key, write_signing_keys  # type: ignore[import-untyped]
+            from signedjson.key import generate_signing_key, write_signing_keys
 
             with signing_key.open("w") as fh:
                 write_signing_keys(fh, [generate_signing_key("a_test")])
