@@ -1,0 +1,198 @@
+"""A throwaway Synapse on 127.0.0.1: for the demo, the benchmark and the integration tests.
+
+SQLite, a free port, client API only, no federation, raised rate limits, registration by
+shared secret. Needs `pip install 'nsecguard[synapse]'` (matrix-synapse). Not for production.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from nsecguard.errors import FatalError
+
+SERVER_NAME = "localhost"
+_FAST = {"per_second": 10000, "burst_count": 10000}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _yaml(value: Any) -> str:
+    """JSON is YAML: no need for a YAML writer."""
+    return json.dumps(value, indent=1)
+
+
+class LocalSynapse:
+    def __init__(
+        self, base_dir: Path, *, modules: Sequence[dict[str, Any]] = (), port: int | None = None
+    ) -> None:
+        self.base_dir = base_dir
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server_name = SERVER_NAME
+        self.modules = list(modules)
+        self.shared_secret = secrets.token_hex(16)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = base_dir / "homeserver.log"
+
+    @property
+    def config_path(self) -> Path:
+        return self.base_dir / "homeserver.yaml"
+
+    def write_config(self) -> None:
+        self.base_dir.mkdir(parents=True, exist_ok=True)
+        signing_key = self.base_dir / "signing.key"
+        if not signing_key.exists():
+            from signedjson.key import generate_signing_key, write_signing_keys
+
+            with signing_key.open("w") as fh:
+                write_signing_keys(fh, [generate_signing_key("a_test")])
+        log_config = self.base_dir / "log.yaml"
+        log_config.write_text(
+            _yaml(
+                {
+                    "version": 1,
+                    "formatters": {"f": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+                    "handlers": {
+                        "file": {
+                            "class": "logging.FileHandler",
+                            "formatter": "f",
+                            "filename": str(self.log_path),
+                        }
+                    },
+                    "root": {"level": "WARNING", "handlers": ["file"]},
+                    "disable_existing_loggers": False,
+                }
+            )
+        )
+        config = {
+            "server_name": self.server_name,
+            "pid_file": str(self.base_dir / "homeserver.pid"),
+            "listeners": [
+                {
+                    "port": self.port,
+                    "bind_addresses": ["127.0.0.1"],
+                    "type": "http",
+                    "tls": False,
+                    "x_forwarded": False,
+                    "resources": [{"names": ["client"], "compress": False}],
+                }
+            ],
+            "database": {"name": "sqlite3", "args": {"database": str(self.base_dir / "homeserver.db")}},
+            "log_config": str(log_config),
+            "media_store_path": str(self.base_dir / "media"),
+            "signing_key_path": str(signing_key),
+            "report_stats": False,
+            "trusted_key_servers": [],
+            "federation_domain_whitelist": [],
+            "suppress_key_server_warning": True,
+            "enable_registration": True,
+            "enable_registration_without_verification": True,
+            "registration_shared_secret": self.shared_secret,
+            "macaroon_secret_key": secrets.token_hex(16),
+            "form_secret": secrets.token_hex(16),
+            "presence": {"enabled": False},
+            "rc_message": _FAST,
+            "rc_admin_redaction": _FAST,
+            "rc_registration": _FAST,
+            "rc_login": {"address": _FAST, "account": _FAST, "failed_attempts": _FAST},
+            "rc_joins": {"local": _FAST, "remote": _FAST},
+            "rc_joins_per_room": _FAST,
+            "rc_invites": {"per_room": _FAST, "per_user": _FAST, "per_issuer": _FAST},
+            "rc_room_creation": _FAST,
+            "rc_key_requests": _FAST,
+            "rc_3pid_validation": _FAST,
+            "rc_delayed_event_mgmt": _FAST,
+            "modules": self.modules,
+        }
+        self.config_path.write_text(_yaml(config))
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.write_config()
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        with (self.base_dir / "stderr.log").open("ab") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "synapse.app.homeserver", "-c", str(self.config_path)],
+                cwd=self.base_dir,
+                stdout=err,
+                stderr=err,
+                env=env,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise FatalError(f"synapse exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.url + "/_matrix/client/versions", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except (OSError, urllib.error.URLError):
+                time.sleep(0.1)
+        self.stop()
+        raise FatalError(f"synapse did not start within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = ""
+        for path in (self.base_dir / "stderr.log", self.log_path):
+            if path.exists():
+                text += "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) + "\n"
+        return text
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def __enter__(self) -> LocalSynapse:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def register(self, username: str, password: str, *, admin: bool = False) -> str:
+        """Create a user through the shared-secret admin API; returns the full user id."""
+        endpoint = self.url + "/_synapse/admin/v1/register"
+        with urllib.request.urlopen(endpoint, timeout=10) as r:
+            nonce = json.load(r)["nonce"]
+        kind = "admin" if admin else "notadmin"
+        mac = hmac.new(
+            self.shared_secret.encode(),
+            b"\x00".join(x.encode() for x in (nonce, username, password, kind)),
+            hashlib.sha1,
+        ).hexdigest()
+        body = {
+            "nonce": nonce,
+            "username": username,
+            "password": password,
+            "admin": admin,
+            "mac": mac,
+        }
+        req = urllib.request.Request(
+            endpoint, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return str(json.load(r)["user_id"])

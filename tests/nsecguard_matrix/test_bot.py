@@ -1,0 +1,194 @@
+"""The bot's behaviour with a mocked nio client (no server)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+from unittest.mock import Mock
+
+import pytest
+
+from tests.nsecguard_matrix.conftest import Planted
+
+nio = pytest.importorskip("nio")
+
+from nsecguard_matrix.bot import GuardBot, KeyScrubber  # noqa: E402
+from nsecguard_matrix.config import Config  # noqa: E402
+
+BOT = "@guard:localhost"
+ROOM = "!room:localhost"
+
+
+def make(tmp_path: Path, **extra: Any) -> tuple[GuardBot, Mock, list[str]]:
+    client = Mock(spec=nio.AsyncClient)
+    calls: list[str] = []
+    room = nio.MatrixRoom(ROOM, BOT)
+    client.rooms = {ROOM: room}
+    client.olm = None
+    client.next_batch = ""
+
+    async def redact(room_id: str, event_id: str, reason: str | None = None) -> Any:
+        calls.append(f"redact {event_id}")
+        return nio.RoomRedactResponse("$redaction", room_id)
+
+    async def send(room_id: str, type: str, content: dict[str, Any], **kw: Any) -> Any:
+        calls.append(f"send {room_id} {json.dumps(content)}")
+        return nio.RoomSendResponse("$sent", room_id)
+
+    async def create(**kw: Any) -> Any:
+        calls.append("create-dm")
+        client.rooms["!dm:localhost"] = nio.MatrixRoom("!dm:localhost", BOT)
+        client.rooms["!dm:localhost"].add_member(kw["invite"][0], None, None)
+        return nio.RoomCreateResponse("!dm:localhost")
+
+    client.room_redact.side_effect = redact
+    client.room_send.side_effect = send
+    client.room_create.side_effect = create
+    config = Config(homeserver="http://hs", user_id=BOT, password="pw", store_path=tmp_path, **extra)
+    bot = GuardBot(config, client)
+    bot.follow_up_delay = 0
+    return bot, client, calls
+
+
+def text_event(
+    body: str, *, sender: str = "@alice:localhost", event_id: str = "$e1", msgtype: str = "m.text"
+) -> Any:
+    return nio.RoomMessage.parse_event(
+        {
+            "type": "m.room.message",
+            "event_id": event_id,
+            "sender": sender,
+            "origin_server_ts": 1,
+            "content": {"msgtype": msgtype, "body": body},
+        }
+    )
+
+
+async def handle(bot: GuardBot, event: Any) -> None:
+    await bot.on_event(bot.client.rooms[ROOM], event)
+    if bot._redacting:
+        await asyncio.gather(*bot._redacting)
+        bot._redacting.clear()
+    await bot.drain()
+
+
+async def test_redacts_first_then_copy_and_dm(tmp_path: Path, planted: Planted) -> None:
+    bot, client, calls = make(tmp_path)
+    key = planted.new()
+    await handle(bot, text_event(f"key {key.nsec}"))
+    assert calls[0] == "redact $e1"
+    sends = [c for c in calls if c.startswith("send")]
+    assert any(c.startswith(f"send {ROOM}") and key.npub in c for c in sends)
+    assert any(c.startswith("send !dm:localhost") and "compromised" in c for c in sends)
+    assert client.room_redact.await_args.kwargs["reason"] and not planted.found_in(
+        str(client.room_redact.await_args)
+    )
+    assert not any(planted.found_in(c) for c in calls)
+
+
+async def test_ignores_itself_clean_text_and_repeats(tmp_path: Path, planted: Planted) -> None:
+    bot, _client, calls = make(tmp_path)
+    key = planted.new()
+    await handle(bot, text_event(f"{key.nsec}", sender=BOT))
+    await handle(bot, text_event("nothing here", event_id="$e2"))
+    assert calls == []
+    await handle(bot, text_event(f"{key.nsec}", event_id="$e3"))
+    await handle(bot, text_event(f"{key.nsec}", event_id="$e3"))
+    assert calls.count("redact $e3") == 1
+
+
+async def test_other_bots_notices_are_redacted_but_not_messaged(tmp_path: Path, planted: Planted) -> None:
+    bot, _client, calls = make(tmp_path)
+    await handle(bot, text_event(planted.new().nsec, msgtype="m.notice", sender="@otherbot:localhost"))
+    assert calls[0] == "redact $e1"
+    assert "create-dm" not in calls and not any(c.startswith("send !dm") for c in calls)
+
+
+async def test_dm_can_be_turned_off(tmp_path: Path, planted: Planted) -> None:
+    bot, _client, calls = make(tmp_path, direct_messages=False)
+    await handle(bot, text_event(planted.new().nsec))
+    assert "create-dm" not in calls and calls[0] == "redact $e1"
+
+
+async def test_without_power_it_says_so_and_warns(tmp_path: Path, planted: Planted) -> None:
+    bot, client, calls = make(tmp_path)
+    client.room_redact.side_effect = None
+    client.room_redact.return_value = nio.RoomRedactError("forbidden", "M_FORBIDDEN", room_id=ROOM)
+    key = planted.new()
+    await handle(bot, text_event(key.nsec))
+    room_notice = [c for c in calls if c.startswith(f"send {ROOM}")]
+    assert room_notice and "cannot remove" in room_notice[0] and key.npub in room_notice[0]
+    assert any(c.startswith("send !dm") and "could not remove" in c for c in calls)
+
+
+async def test_undecryptable_events_are_never_redacted(tmp_path: Path) -> None:
+    bot, client, calls = make(tmp_path)
+    megolm = nio.MegolmEvent.from_dict(
+        {
+            "type": "m.room.encrypted",
+            "event_id": "$enc",
+            "sender": "@alice:localhost",
+            "origin_server_ts": 1,
+            "content": {
+                "algorithm": "m.megolm.v1.aes-sha2",
+                "ciphertext": "AAAA",
+                "sender_key": "k",
+                "device_id": "D",
+                "session_id": "s",
+            },
+        }
+    )
+    await handle(bot, megolm)
+    assert calls == [] and "$enc" in bot.pending
+    client.decrypt_event.side_effect = nio.EncryptionError("no key")
+    await bot._retry_pending()
+    assert calls == [] and "$enc" in bot.pending
+
+
+async def test_a_broken_event_is_skipped(tmp_path: Path) -> None:
+    bot, _client, calls = make(tmp_path)
+    broken = Mock()
+    broken.source = {"type": "m.room.message", "event_id": 5, "content": "nope"}
+    await handle(bot, broken)
+    await handle(bot, object())
+    assert calls == []
+
+
+async def test_sync_position_persists_after_redactions(tmp_path: Path, planted: Planted) -> None:
+    bot, client, _calls = make(tmp_path)
+    response = Mock(spec=nio.SyncResponse)
+    response.next_batch = "s42"
+    response.rooms = Mock(join={})
+
+    async def sync(**kw: Any) -> Any:
+        await bot.on_event(client.rooms[ROOM], text_event(planted.new().nsec, event_id="$s1"))
+        return response
+
+    client.sync.side_effect = sync
+    assert await bot.sync_once()
+    await bot.drain()
+    saved = json.loads((tmp_path / "nsecguard-state.json").read_text())
+    assert saved["next_batch"] == "s42" and "$s1" in saved["handled"]
+
+
+async def test_sync_errors_back_off(tmp_path: Path) -> None:
+    bot, client, _calls = make(tmp_path)
+    client.sync.return_value = nio.SyncError("server gone", "M_UNKNOWN")
+    bot._backoff = 0.01
+    assert not await bot.sync_once()
+    assert bot._backoff == 0.02
+    client.sync.side_effect = ConnectionResetError()
+    assert not await bot.sync_once()
+
+
+def test_log_scrubber(planted: Planted) -> None:
+    import logging
+
+    key = planted.new()
+    record = logging.LogRecord(
+        "nio.events.misc", logging.WARNING, __file__, 1, "bad event %s", (key.nsec,), None
+    )
+    KeyScrubber().filter(record)
+    assert not planted.found_in(record.getMessage()) and key.npub in record.getMessage()
