@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from nsecguard_matrix.local_synapse import LocalSynapse
 
 from nsecguard import bech32, keys
+from nsecguard_matrix.local_synapse import LocalSynapse
 
 FILTER = {
     "presence": {"not_types": ["*"]},

@@ -31,10 +31,18 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-if TYPE_CHECKING:
-    from nsecguard.engine import DEFAULT_OPTIONS, Options, scan_bytes, scan_text
-    from nsecguard.model import Confidence, Finding, Kind, Severity
-    from nsecguard.sanitize import Sanitized, sanitize, sanitize_report
+if TYPE_CHECKING:  # explicit re-exports, for type checkers
+    from nsecguard.engine import DEFAULT_OPTIONS as DEFAULT_OPTIONS
+    from nsecguard.engine import Options as Options
+    from nsecguard.engine import scan_bytes as scan_bytes
+    from nsecguard.engine import scan_text as scan_text
+    from nsecguard.model import Confidence as Confidence
+    from nsecguard.model import Finding as Finding
+    from nsecguard.model import Kind as Kind
+    from nsecguard.model import Severity as Severity
+    from nsecguard.sanitize import Sanitized as Sanitized
+    from nsecguard.sanitize import sanitize as sanitize
+    from nsecguard.sanitize import sanitize_report as sanitize_report
 
 
 def __getattr__(name: str) -> Any:

@@ -76,7 +76,8 @@ def parse(table: dict[str, Any], where: str) -> Config:
                     # never echo the entry: it may be a private key put there by mistake
                     raise FatalError(
                         f"{where}: `allow` entry #{entries.index(entry) + 1} is neither an npub nor a "
-                        "finding fingerprint (if it is a private key, remove it from the file: allow keys by npub)"
+                        "finding fingerprint (if it is a private key, remove it from the file: "
+                        "allow keys by npub)"
                     )
             cfg = cfg._replace(allow=frozenset(entries))
         elif key == "baseline":

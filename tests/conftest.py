@@ -13,9 +13,10 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from keygen import TestKey  # noqa: E402
-from keygen import new_key as new_test_key  # noqa: E402
-from nsecguard import bech32, keys  # noqa: E402
+from nsecguard import bech32, keys
+
+from keygen import TestKey
+from keygen import new_key as new_test_key
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -184,8 +184,8 @@ def test_ncryptsec_is_reported_at_lower_severity() -> None:
 
 def test_bunker_and_nostrconnect_secrets(key: TestKey) -> None:
     text = (
-        f"bunker://{key.pubhex}?relay=wss://relay.example.com&secret=0b2a5d9e77\n"  # nsecguard: allow (a made-up token)
-        f"nostrconnect://{key.pubhex}?relay=wss%3A%2F%2Fr.example&secret=s3cr3t&perms=sign_event\n"  # nsecguard: allow (a made-up token)
+        f"bunker://{key.pubhex}?relay=wss://relay.example.com&secret=0b2a5d9e77\n"  # nsecguard: allow
+        f"nostrconnect://{key.pubhex}?relay=wss%3A%2F%2Fr.example&secret=s3cr3t&perms=sign_event\n"  # nsecguard: allow
     )
     kinds = [f.kind for f in scan_text(text)]
     assert kinds == [Kind.BUNKER, Kind.NOSTRCONNECT]

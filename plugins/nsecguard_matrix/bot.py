@@ -27,7 +27,7 @@ from nsecguard_matrix import guard
 from nsecguard_matrix.config import Config
 
 try:
-    import nio  # type: ignore[import-untyped]
+    import nio
 except ImportError as exc:  # pragma: no cover - depends on the install
     raise FatalError("matrix-bot needs matrix-nio: pip install 'nsecguard[matrix]'") from exc
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nio  # type: ignore[import-untyped]
+import nio
 
 from nsecguard import bech32, keys
 from nsecguard_matrix.bot import GuardBot

@@ -34,8 +34,8 @@ def plant(repo: Repo) -> tuple[dict[str, Key], set[tuple[str, int, str]]]:
     connect = new_key()
     repo.write(
         "app/settings.py",
-        f'BUNKER = "bunker://{connect.pubkey}?relay=wss://r.example&secret=a1b2c3d4e5f6"\n'  # nsecguard: allow (a made-up token)
-        f'CONNECT = "nostrconnect://{connect.pubkey}?relay=wss%3A%2F%2Fr.example&secret=0f1e2d3c4b5a&perms=sign"\n'  # nsecguard: allow (a made-up token)
+        f'BUNKER = "bunker://{connect.pubkey}?relay=wss://r.example&secret=a1b2c3d4e5f6"\n'  # nsecguard: allow
+        f'CONNECT = "nostrconnect://{connect.pubkey}?relay=wss%3A%2F%2Fr.example&secret=0f1e2d3c4b5a&perms=sign"\n'  # nsecguard: allow
         f'NWC = "nostr+walletconnect://{connect.pubkey}?relay=wss://w.example&secret={k["nwc"].hex}"\n'
         f'ENCRYPTED = "{NCRYPTSEC}"\n',
     )

@@ -3,10 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from nsecguard_matrix import config
 
 from nsecguard.errors import FatalError
 from nsecguard.model import Confidence
+from nsecguard_matrix import config
 
 BASE = {
     "homeserver": "https://matrix.example.org",

@@ -4,9 +4,9 @@ import json
 from typing import Any
 
 from immutabledict import immutabledict
-from nsecguard_matrix import guard
 
 from nsecguard import Options
+from nsecguard_matrix import guard
 from tests.nsecguard_matrix.conftest import Planted
 
 OPTIONS = Options()

@@ -5,8 +5,8 @@ from unittest.mock import Mock
 
 import pytest
 from immutabledict import immutabledict
-from nsecguard_matrix.synapse_module import NsecGuardModule
 
+from nsecguard_matrix.synapse_module import NsecGuardModule
 from tests.nsecguard_matrix.conftest import Planted
 
 

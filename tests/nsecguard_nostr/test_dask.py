@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from nostr_helpers import event, new_key, rand_hex
+
 from nsecguard_nostr.archive import scan_partition
 
 pytest.importorskip("dask.bag")

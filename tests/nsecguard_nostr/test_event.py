@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nostr_helpers import TestKey, event, new_key, rand_hex
+
 from nsecguard_nostr import event as event_mod
 from nsecguard_nostr.event import EventFilter, parse_kinds, scan_event
 

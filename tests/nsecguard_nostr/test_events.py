@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from nostr_helpers import assert_no_key, event, new_key, rand_hex
+
 from nsecguard_nostr.archive import Aggregate, merge, merge_all, scan_partition
 
 CLEAN = ("gm", "zap me", "coffee and bitcoin", "nostr:npub1 is not a key", "the quick brown fox")

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from nostr_helpers import assert_no_key, event, new_key, rand_hex, request
+
 from nsecguard_nostr.event import scan_event
 from nsecguard_nostr.policy import PolicyConfig, reject_message
 

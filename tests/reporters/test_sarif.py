@@ -195,7 +195,9 @@ def _validate(doc: dict[str, Any]) -> None:
 
 def test_sarif_document_for_every_kind_validates() -> None:
     key = new_key()
-    text = f"nsec = '{key.nsec}'\nbunker://" + "ab" * 32 + "?relay=wss://r.example&secret=9f8e7d6c5b4a\n"  # nsecguard: allow
+    text = (
+        f"nsec = '{key.nsec}'\nbunker://" + "ab" * 32 + "?relay=wss://r.example&secret=9f8e7d6c5b4a\n"
+    )  # nsecguard: allow
     result = ScanResult(findings=scan_text(text, path="dir/ünïcode file.py"), scanned=1)
     result.errors.append("other.txt: cannot read (Permission denied)")
     out = io.StringIO()
