@@ -60,6 +60,13 @@ _TRANSPARENT = {
     "parse_hex", "fromstring", "from_str", "key_from", "import", "load", "loads", "nostr",
 }  # fmt: skip
 
+# calls whose argument is a private key: `getPublicKey(sk)`, `nsecEncode(sk)`, `finalizeEvent(e, sk)`
+_KEY_CALLS = (
+    "getpublickey", "nsecencode", "finalizeevent", "finishevent", "signevent", "getsignature",
+    "fromsecretkey", "fromprivatekey", "fromsk", "fromnsec", "withprivatekey", "signschnorr",
+    "keysfromsk", "secretkeyfrom", "privatekeyfrom",
+)  # fmt: skip
+
 _IDENT = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*(?:(?:::|\.|->|-)[A-Za-z_$][A-Za-z0-9_$]*)*")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _COMMENT = re.compile(rb"(?:#|//|--|/\*|<!--|;)\s*(.*)")
@@ -106,6 +113,9 @@ def judge_phrase(text: bytes) -> Verdict:
         words = set(ordered)
         if not words:
             continue
+        joined = re.sub(rb"[^a-z0-9]", b"", ident.lower()).decode("ascii")
+        if any(call in joined for call in _KEY_CALLS):
+            return Verdict.STRONG
         if _is_negative(ordered):
             return Verdict.NEGATIVE
         seen |= words
@@ -120,6 +130,33 @@ def judge_phrase(text: bytes) -> Verdict:
     if verdict is Verdict.WEAK and seen & {"key"} and not seen & _WEAK:
         return Verdict.WEAK if seen & {"nostr"} else Verdict.NONE
     return verdict
+
+
+_CALL_NAME = re.compile(rb"([A-Za-z_$][\w$.:]*)\s*$")
+
+
+def _in_key_call(before: bytes) -> bool:
+    """Is the value an argument of a call that takes a private key? Walks out through the
+    unclosed calls around it (`finalizeEvent(t, hexToBytes('...` reads through `hexToBytes`)."""
+    depth = 0
+    for i in range(len(before) - 1, -1, -1):
+        c = before[i]
+        if c == 0x29:  # )
+            depth += 1
+        elif c == 0x28:  # (
+            if depth:
+                depth -= 1
+                continue
+            name = _CALL_NAME.search(before, 0, i)
+            if name is None:
+                return False
+            ident = name.group(1)
+            joined = re.sub(rb"[^a-z0-9]", b"", ident.lower()).decode("ascii")
+            if any(call in joined for call in _KEY_CALLS):
+                return True
+            if not set(words_of(ident.decode("ascii"))) <= _TRANSPARENT:
+                return False
+    return False
 
 
 _LEAD_ONLY = re.compile(rb"^[\s\"'`>*\-+|:=(\[{,]*(?:0[xX])?$")
@@ -139,6 +176,8 @@ def judge(buf: bytes, start: int, end: int, nostr_file: bool) -> tuple[Confidenc
     nearest = before[cut + 1 :] if cut >= 0 else before
     verdict = judge_phrase(nearest)
     how = "named"
+    if verdict is Verdict.NONE and cut >= 0 and _in_key_call(before):
+        verdict = Verdict.STRONG
     if verdict is Verdict.NONE and _LEAD_ONLY.match(nearest):
         label = _previous_label(buf, line_start)
         if label is not None:

@@ -20,6 +20,9 @@ from nsecguard.context import Verdict, judge_phrase, words_of
         ("my private key is ", Verdict.STRONG),
         ('pub const SECRET_KEY: &str = "', Verdict.STRONG),
         ('let keys = Keys::parse("', Verdict.WEAK),
+        ("const pk = getPublicKey(hexToBytes('", Verdict.STRONG),
+        ("nip19.nsecEncode('", Verdict.STRONG),
+        ("schnorr.getPublicKey('", Verdict.STRONG),
         ("raw_secret = ", Verdict.WEAK),
         ('{"pubkey": "', Verdict.NEGATIVE),
         ("secret_key_hash = ", Verdict.NEGATIVE),
@@ -37,6 +40,19 @@ from nsecguard.context import Verdict, judge_phrase, words_of
 )
 def test_judge_phrase(before: str, verdict: Verdict) -> None:
     assert judge_phrase(before.encode()) is verdict
+
+
+def test_argument_of_a_call_that_takes_a_key() -> None:
+    from nsecguard.context import judge
+
+    hexkey = b"ab" * 32
+    line = b"const event = finalizeEvent(template, hexToBytes('" + hexkey + b"'))\n"
+    start = line.index(hexkey)
+    confidence, _ = judge(line, start, start + 64, nostr_file=True)
+    assert confidence is not None and confidence.name == "HIGH"
+    line = b"assertEqual(result, '" + hexkey + b"')\n"
+    start = line.index(hexkey)
+    assert judge(line, start, start + 64, nostr_file=True)[0] is None
 
 
 def test_words_of_splits_case_and_separators() -> None:
