@@ -7,7 +7,6 @@ slowly. Only buffers with a hit go on to the (slower) exact extraction in `engin
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 import sys
@@ -20,35 +19,18 @@ NCRYPTSEC = 4
 URI = 8
 BASE64 = 16
 
-# literals whose base64 form marks a token worth decoding
-_B64_LITERALS = (b"nsec1", b"NSEC1", b"ncryptsec1", b"bunker://", b"nostrconnect://", b"walletconnect")
-
-
-def base64_fragments(literal: bytes) -> set[bytes]:
-    """The base64 characters fully determined by `literal`, at each of the three alignments."""
-    out: set[bytes] = set()
-    for phase in range(3):
-        encoded = base64.b64encode(b"\0" * phase + literal + b"\0\0")
-        first = -(-8 * phase // 6)  # first char whose 6 bits lie inside the literal
-        last = (8 * (phase + len(literal))) // 6  # one past the last such char
-        fragment = encoded[first:last]
-        out.add(fragment)
-        out.add(fragment.replace(b"+", b"-").replace(b"/", b"_"))
-    return out
-
-
-_FRAGMENTS = sorted({f for lit in _B64_LITERALS for f in base64_fragments(lit)})
-# base64 of a run of hex digits: each 4-char group encodes 3 hex characters, and its first
-# character holds the top 6 bits of the first: M, N, O for 0-9, Y, Z for a-f, Q for A-F
-_B64_HEX = rb"(?:[MNOQYZ][A-Za-z0-9+/_-]{3}){20}"
+# Any base64 token that can hold a key is at least 84 characters long (a 64-hex key encodes to
+# 88, an nsec to 84), or, wrapped by `base64`/MIME, 76 to a line. One plain run of the alphabet
+# is the cheapest sign (Hyperscan: ~3 GB/s with the rest, against ~1.2 with per-literal
+# signatures) and fires in well under 1% of source files; `engine` then checks tokens exactly.
+_B64_RUN = rb"[A-Za-z0-9+/_-]{76}"
 
 _PATTERNS: tuple[tuple[int, bytes, bool], ...] = (
     (NSEC, rb"nsec1", True),
     (HEX, rb"[0-9a-fA-F]{64}", False),
     (NCRYPTSEC, rb"ncryptsec1", True),
     (URI, rb"bunker://|nostrconnect://|walletconnect", True),
-    (BASE64, b"|".join(re.escape(f) for f in _FRAGMENTS), False),
-    (BASE64, _B64_HEX, False),
+    (BASE64, _B64_RUN, False),
 )
 
 Prefilter = Callable[[bytes], int]
@@ -120,7 +102,7 @@ def _store(path: str, blob: bytes) -> None:
 
 _HEX_MAP = bytes(1 if chr(i) in "0123456789abcdefABCDEF" else 0 for i in range(256))
 _HEX_RUN = b"\x01" * 64
-_FALLBACK_B64 = re.compile(b"|".join(re.escape(f) for f in _FRAGMENTS) + b"|" + _B64_HEX)
+_FALLBACK_B64 = re.compile(_B64_RUN)
 
 
 def python_prefilter(buf: bytes) -> int:

@@ -9,7 +9,7 @@ key in the same text. Findings carry the owner's npub and a fingerprint, never t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from nsecguard import bech32, candidates, keys
@@ -61,10 +61,8 @@ _URI = re.compile(
     rb":(?://)?([^\s\"'<>`\]\)]*)"
 )
 _SECRET_PARAM = re.compile(rb"(?i)(?:[?&;]|&amp;)secret=([^&#\s\"'<>`\\]*)")
-_B64_TOKEN = re.compile(
-    rb"(?:[A-Za-z0-9+/]{64}(?:[A-Za-z0-9+/]{12})?\r?\n[ \t]*)+[A-Za-z0-9+/]+={0,2}"
-    rb"|[A-Za-z0-9+/_-]{84,}={0,2}"
-)
+_B64_RUN = re.compile(rb"[A-Za-z0-9+/_-]{76,}={0,2}")
+_B64_LINE = re.compile(rb"\r?\n[ \t]*([A-Za-z0-9+/]{1,76}={0,2})")
 _NOSTR_MARKERS = (b"nostr", b"npub1", b"nsec", b"nip-", b"nip19", b"wss://", b"relay")
 _HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
 
@@ -290,28 +288,58 @@ def _hexes(buf: _Buffer, taken: list[tuple[int, int]], outer: _Outer | None) -> 
         yield Hit(Kind.HEX, conf, start, end, pub, keys.fingerprint_pubkey(pub), reason)
 
 
-def _base64(buf: _Buffer, options: Options, depth: int) -> Iterable[Hit]:
-    import base64
+_PRINTABLE = bytes(range(32, 127)) + b"\t\n\r"
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+
+
+def _b64decode(token: bytes) -> bytes | None:
     import binascii
 
-    for m in _B64_TOKEN.finditer(buf.data):
-        token = m.group()
-        compact = re.sub(rb"\s+", b"", token)
-        if b"-" in compact or b"_" in compact:
-            compact = compact.translate(bytes.maketrans(b"-_", b"+/"))
-        compact = compact.rstrip(b"=")
-        try:
-            decoded = base64.b64decode(compact + b"=" * (-len(compact) % 4))
-        except (binascii.Error, ValueError):
+    token = token.rstrip(b"=")
+    try:
+        return binascii.a2b_base64(token + b"=" * (-len(token) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _mostly_printable(data: bytes) -> bool:
+    return len(data.translate(None, _PRINTABLE)) <= 0.1 * len(data)
+
+
+def _base64(buf: _Buffer, options: Options, depth: int) -> Iterable[Hit]:
+    """Decode plausible base64 tokens and scan inside. Binary payloads (images, archives) are
+    dropped after decoding their first bytes, so long blobs cost little."""
+    for start, end, token in _b64_tokens(buf.data):
+        compact = token.translate(_TO_STANDARD)
+        head = _b64decode(compact[:120])
+        if head is None or not _mostly_printable(head):
             continue
-        printable = sum(32 <= c < 127 or c in (9, 10, 13) for c in decoded)
-        if printable < 0.9 * len(decoded):
+        decoded = _b64decode(compact)
+        if decoded is None or not _mostly_printable(decoded):
             continue
         inner = _Buffer(decoded, buf.pubkeys)
-        for hit in _scan(inner, options, depth + 1, _Outer(buf, m.start(), m.end())):
-            yield hit._replace(
-                start=m.start(), end=m.end(), encoding="base64", reason=hit.reason + ", inside base64"
-            )
+        for hit in _scan(inner, options, depth + 1, _Outer(buf, start, end)):
+            reason = hit.reason + ", inside base64"
+            yield hit._replace(start=start, end=end, encoding="base64", reason=reason)
+
+
+def _b64_tokens(data: bytes) -> Iterator[tuple[int, int, bytes]]:
+    """Base64 tokens long enough to hold a key: one run of 84+ characters, or a block wrapped
+    at 76 columns (as `base64` and MIME write it), joined."""
+    for m in _B64_RUN.finditer(data):
+        start, end = m.span()
+        token = m.group()
+        if end - start == 76:
+            parts = [token]
+            pos = end
+            while (line := _B64_LINE.match(data, pos)) is not None:
+                parts.append(line.group(1))
+                pos = line.end()
+                if len(line.group(1)) < 76:
+                    break
+            token, end = b"".join(parts), pos
+        if len(token) >= 84:
+            yield start, end, token
 
 
 def _resolve_overlaps(hits: list[Hit]) -> list[Hit]:

@@ -28,10 +28,10 @@ def sniff(head: bytes) -> str | None:
     for bom, encoding in _BOMS:
         if head.startswith(bom):
             return encoding
-    sample = head[:SNIFF_BYTES]
-    if b"\0" not in sample:
+    if b"\0" not in head[:SNIFF_BYTES]:
         return ""
-    # UTF-16 without a BOM: mostly-ASCII text has a zero in every other byte
+    # UTF-16 without a BOM: mostly-ASCII text has a zero in every other byte (1 KiB tells)
+    sample = head[:1024]
     even, odd = sample[0::2], sample[1::2]
     if len(sample) >= 16:
         if odd.count(0) > 0.8 * len(odd) and even.count(0) < 0.1 * len(even):

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import fnmatch
-import io
 import os
 import re
 import stat
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
+    from multiprocessing.sharedctypes import Synchronized
 
 from nsecguard import textio
-from nsecguard.engine import DEFAULT_OPTIONS, Options, find_hits, to_findings
+from nsecguard.candidates import get_prefilter
+from nsecguard.engine import Options, find_hits, to_findings
 from nsecguard.result import ScanResult
 from nsecguard.stream import CHUNK, read_chunks, scan_chunks
 
@@ -68,12 +72,48 @@ def _join(shown_root: str, rel: str) -> str:
     return shown_root.rstrip("/") + "/" + rel
 
 
-def walk(
-    roots: Iterable[str], exclude: Sequence[str], notes: list[str], errors: list[str]
-) -> Iterator[Target]:
-    """Files under `roots`, depth first, skipping `.git/`, excluded globs and directory links
-    (so link loops cannot hang the walk). A file named on the command line is always read."""
-    excluded = Excluder(exclude)
+def list_dir(
+    root: str, rel_dir: str, excluded: Excluder, notes: list[str], errors: list[str]
+) -> tuple[list[Target], list[str]]:
+    """One directory of a tree: its files, and its subdirectories (relative to `root`), skipping
+    `.git/`, excluded globs and links to directories (so link loops cannot hang a walk)."""
+    fs_dir = os.path.join(root, rel_dir) if rel_dir else root
+    files: list[Target] = []
+    subdirs: list[str] = []
+    try:
+        with os.scandir(fs_dir) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        errors.append(f"{_join(root, rel_dir) or root}: cannot list directory ({exc.strerror})")
+        return files, subdirs
+    for entry in entries:
+        rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+        if excluded and excluded(rel, entry.name):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in SKIP_DIRS:
+                    subdirs.append(rel)
+                continue
+            if entry.is_symlink():
+                if not os.path.exists(entry.path):
+                    notes.append(f"{_join(root, rel)}: broken symbolic link, skipped")
+                    continue
+                if os.path.isdir(entry.path):
+                    notes.append(f"{_join(root, rel)}: link to a directory, not followed")
+                    continue
+        except OSError as exc:
+            errors.append(f"{_join(root, rel)}: cannot read ({exc.strerror})")
+            continue
+        files.append(Target((entry.path, _join(root, rel))))
+    return files, subdirs
+
+
+def _split_roots(roots: Iterable[str], notes: list[str], errors: list[str]) -> tuple[list[Target], list[str]]:
+    """The roots named on the command line: files (always read, even through a link) and
+    directories."""
+    files: list[Target] = []
+    dirs: list[str] = []
     for root in roots:
         try:
             st = os.stat(root)
@@ -86,83 +126,85 @@ def walk(
         except OSError as exc:
             errors.append(f"{root}: cannot read ({exc.strerror})")
             continue
-        if not stat.S_ISDIR(st.st_mode):
-            yield Target((root, root))
-            continue
+        if stat.S_ISDIR(st.st_mode):
+            dirs.append(root)
+        else:
+            files.append(Target((root, root)))
+    return files, dirs
+
+
+def walk(
+    roots: Iterable[str], exclude: Sequence[str], notes: list[str], errors: list[str]
+) -> Iterator[Target]:
+    """Every file under `roots`, depth first, in name order."""
+    excluded = Excluder(exclude)
+    files, dirs = _split_roots(roots, notes, errors)
+    yield from files
+    for root in dirs:
         stack = [""]
         while stack:
-            rel_dir = stack.pop()
-            fs_dir = os.path.join(root, rel_dir) if rel_dir else root
-            try:
-                with os.scandir(fs_dir) as it:
-                    entries = sorted(it, key=lambda e: e.name, reverse=True)
-            except OSError as exc:
-                errors.append(f"{_join(root, rel_dir) or root}: cannot list directory ({exc.strerror})")
-                continue
-            subdirs: list[str] = []
-            for entry in entries:
-                rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-                if excluded and excluded(rel, entry.name):
-                    continue
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        if entry.name not in SKIP_DIRS:
-                            subdirs.append(rel)
-                        continue
-                    if entry.is_symlink():
-                        if not os.path.exists(entry.path):
-                            notes.append(f"{_join(root, rel)}: broken symbolic link, skipped")
-                            continue
-                        if os.path.isdir(entry.path):
-                            notes.append(f"{_join(root, rel)}: link to a directory, not followed")
-                            continue
-                except OSError as exc:
-                    errors.append(f"{_join(root, rel)}: cannot read ({exc.strerror})")
-                    continue
-                yield Target((entry.path, _join(root, rel)))
+            found, subdirs = list_dir(root, stack.pop(), excluded, notes, errors)
+            yield from found
             stack.extend(reversed(subdirs))
 
 
-def scan_file(target: Target, options: Options) -> ScanResult:
-    result = ScanResult()
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+_HEAD = 64 << 10  # most files are read whole in one call; larger ones after a look at the head
+
+
+def scan_file(target: Target, options: Options, result: ScanResult | None = None) -> ScanResult:
+    """Scan one file into `result` (a new one by default). The hot path of a tree scan: one
+    open, fstat and read for a small text file, and a binary file's head only."""
+    if result is None:
+        result = ScanResult()
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer (fstat then skips it)
-        fd = os.open(target.fs, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        fd = os.open(target.fs, _OPEN_FLAGS)
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 result.notes.append(f"{target.shown}: not a regular file, skipped")
-            elif st.st_size < CHUNK:
-                _scan_small(os.read(fd, CHUNK), target.shown, options, result)
-            else:
-                with os.fdopen(os.dup(fd), "rb") as fh:
-                    scan_stream(fh, target.shown, options, result)
+                return result
+            data = os.read(fd, _HEAD if st.st_size > _HEAD else st.st_size + 1)
+            if data.find(b"\0", 0, textio.SNIFF_BYTES) >= 0 or data[:2] in textio.BOM_STARTS:
+                if textio.sniff(data) is None:
+                    result.notes.append(f"{target.shown}: binary, skipped")
+                    return result
+                with os.fdopen(os.dup(fd), "rb") as fh:  # UTF-16/32 to transcode
+                    fh.seek(len(data))
+                    scan_stream(fh, target.shown, options, result, head=data)
+                return result
+            if len(data) == _HEAD:
+                if st.st_size >= CHUNK:
+                    with os.fdopen(os.dup(fd), "rb") as fh:
+                        fh.seek(len(data))
+                        scan_stream(fh, target.shown, options, result, head=data)
+                    return result
+                data += os.read(fd, CHUNK)
         finally:
             os.close(fd)
     except FileNotFoundError:
         result.notes.append(f"{target.shown}: vanished or broken link, skipped")
+        return result
     except IsADirectoryError:
         result.notes.append(f"{target.shown}: a directory, skipped")
+        return result
     except OSError as exc:
         result.errors.append(f"{target.shown}: cannot read ({exc.strerror or type(exc).__name__})")
+        return result
+    result.scanned += 1
+    result.scanned_bytes += len(data)
+    if get_prefilter()(data):  # most files: nothing that looks like a key at all
+        hits = find_hits(data, options=options)
+        if hits:
+            result.findings.extend(to_findings(data, hits, path=target.shown, options=options))
     return result
 
 
-def _scan_small(data: bytes, shown: str, options: Options, result: ScanResult) -> None:
-    """The common case, kept lean: a file read whole, plain text."""
-    if len(data) >= CHUNK or b"\0" in data[: textio.SNIFF_BYTES] or data[:2] in textio.BOM_STARTS:
-        scan_stream(io.BytesIO(data), shown, options, result)  # binary, UTF-16/32, or grew
-        return
-    result.scanned += 1
-    result.scanned_bytes += len(data)
-    hits = find_hits(data, options=options)
-    if hits:
-        result.findings.extend(to_findings(data, hits, path=shown, options=options))
-
-
-def scan_stream(fh: BinaryIO, shown: str, options: Options, result: ScanResult) -> None:
-    """Scan one binary stream (a file, stdin) into `result`."""
-    head = fh.read(CHUNK)
+def scan_stream(fh: BinaryIO, shown: str, options: Options, result: ScanResult, head: bytes = b"") -> None:
+    """Scan one binary stream (a file, stdin) into `result`; `head`: bytes already read from it."""
+    if len(head) < textio.SNIFF_BYTES:
+        head += fh.read(CHUNK)
     encoding = textio.sniff(head)
     if encoding is None:
         result.notes.append(f"{shown}: binary, skipped")
@@ -188,57 +230,115 @@ class _Counted:
             yield chunk
 
 
-def _scan_batch(batch: list[Target]) -> ScanResult:
-    result = ScanResult()
-    for target in batch:
-        result.merge(scan_file(target, _WORKER_OPTIONS))
-    return result
-
-
-_WORKER_OPTIONS: Options = DEFAULT_OPTIONS
-
-
-def _init_worker(options: Options) -> None:
-    global _WORKER_OPTIONS
-    _WORKER_OPTIONS = options
-
-
 def scan_paths(
     roots: Sequence[str], options: Options, exclude: Sequence[str] = (), jobs: int | None = None
 ) -> ScanResult:
-    """Scan files and directory trees. Big trees are read by one process per core, fed while
-    the walk goes on; small inputs are scanned in this process (no start-up cost)."""
+    """Scan files and directory trees. A big tree is walked and read by one process per core
+    (directories are the units of work, so the walk itself is shared); small inputs are scanned
+    in this process, with no start-up cost."""
     result = ScanResult()
-    targets = walk(roots, exclude, result.notes, result.errors)
+    excluded = Excluder(exclude)
+    files, dirs = _split_roots(roots, result.notes, result.errors)
+    pending = [(root, "") for root in dirs]
     jobs = jobs or os.cpu_count() or 1
-    first: list[Target] = []
-    for target in targets:
-        first.append(target)
-        if len(first) >= _PARALLEL_MIN_FILES:
-            break
-    if jobs <= 1 or len(first) < _PARALLEL_MIN_FILES or sys.platform == "win32":
-        for target in [*first, *targets]:
-            result.merge(scan_file(target, options))
+    # walk breadth-first here until the tree proves big enough to be worth more processes
+    while pending and (jobs <= 1 or len(files) < _PARALLEL_MIN_FILES or sys.platform == "win32"):
+        root, rel_dir = pending.pop(0)
+        found, subdirs = list_dir(root, rel_dir, excluded, result.notes, result.errors)
+        files.extend(found)
+        pending.extend((root, sub) for sub in subdirs)
+    if not pending:
+        for target in files:
+            scan_file(target, options, result)
         return result
+    result.merge(_scan_parallel(files, pending, options, exclude, jobs))
+    return result
+
+
+def _scan_parallel(
+    files: list[Target], dirs: list[tuple[str, str]], options: Options, exclude: Sequence[str], jobs: int
+) -> ScanResult:
     import multiprocessing
-
-    def batches() -> Iterator[list[Target]]:
-        for i in range(0, len(first), _BATCH):
-            yield first[i : i + _BATCH]
-        batch: list[Target] = []
-        for target in targets:
-            batch.append(target)
-            if len(batch) >= _BATCH:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
-
-    from nsecguard.candidates import get_prefilter
+    import queue
 
     get_prefilter()  # load the pattern database once, before the workers fork
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(jobs, initializer=_init_worker, initargs=(options,)) as pool:
-        for part in pool.imap_unordered(_scan_batch, batches()):
-            result.merge(part)
-    return result
+    # Queue, not SimpleQueue: its put never blocks (a feeder thread writes the pipe), so
+    # processes queueing subdirectories cannot deadlock each other on a full pipe
+    tasks: Queue[_Task | None] = ctx.Queue()
+    results: Queue[ScanResult] = ctx.Queue()
+    pending: Synchronized[int] = ctx.Value("l", 0)
+    initial: list[_Task] = [("files", files[i : i + _BATCH]) for i in range(0, len(files), _BATCH)]
+    initial += [("dir", d) for d in dirs]
+    pending.value = len(initial)
+    for task in initial:
+        tasks.put(task)
+    workers = [
+        ctx.Process(
+            target=_worker, args=(tasks, results, pending, options, tuple(exclude), jobs), daemon=True
+        )
+        for _ in range(jobs)
+    ]
+    for w in workers:
+        w.start()
+    merged = ScanResult()
+    received = 0
+    while received < len(workers):
+        try:
+            merged.merge(results.get(timeout=0.5))
+            received += 1
+        except queue.Empty:
+            if not any(w.is_alive() for w in workers):  # killed (out of memory?): say so, do not hang
+                merged.errors.append("a scanning process died; the scan is incomplete")
+                break
+    for w in workers:
+        w.join(timeout=5)
+    return merged
+
+
+_Task = tuple[str, Any]  # ("dir", (root, rel_dir)) or ("files", [Target, ...])
+
+
+def _worker(
+    tasks: Queue[_Task | None],
+    results: Queue[ScanResult],
+    pending: Synchronized[int],
+    options: Options,
+    exclude: tuple[str, ...],
+    jobs: int,
+) -> None:
+    """A scanning process: takes a directory (or a batch of files), queues its subdirectories
+    for any process to take, scans its files. The last one to finish a task stops them all."""
+    result = ScanResult()
+    excluded = Excluder(exclude)
+    get, put = tasks.get, tasks.put
+    lock = pending.get_lock()
+    try:
+        while True:
+            task = get()
+            if task is None:
+                break
+            kind, payload = task
+            if kind == "dir":
+                root, rel_dir = payload
+                found, subdirs = list_dir(root, rel_dir, excluded, result.notes, result.errors)
+                if subdirs:
+                    with lock:  # counted before they are queued, so the count never drops to 0 early
+                        pending.value += len(subdirs)
+                    for sub in subdirs:
+                        put(("dir", (root, sub)))
+            else:
+                found = payload
+            for target in found:
+                scan_file(target, options, result)
+            with lock:
+                pending.value -= 1
+                finished = pending.value == 0
+            if finished:
+                for _ in range(jobs):
+                    put(None)
+    except BaseException as exc:  # never lose the partial result; never a traceback
+        result.errors.append(f"internal error in a scanning process ({type(exc).__name__})")
+        for _ in range(jobs):
+            put(None)
+    results.put(result)
