@@ -72,17 +72,30 @@ def _hyperscan_prefilter() -> Prefilter | None:
         )
         _store(cached, hyperscan.dumpb(db))
 
-    found = [0]  # one callback for all calls (a scratch space is per process anyway)
+    import threading
 
-    def on_match(bit: int, _start: int, _end: int, _flags: int, _ctx: object) -> None:
-        found[0] |= bit
-
+    # One scratch space per thread (Hyperscan refuses concurrent use of one), and one callback
+    # and result cell per thread, reused across calls: a clean buffer costs one C call.
+    local = threading.local()
+    main_scratch = db.scratch
+    main_thread = threading.get_ident()
     scan = db.scan
 
     def prefilter(buf: bytes) -> int:
+        try:
+            found, on_match, scratch = local.state
+        except AttributeError:
+            found = [0]
+
+            def on_match(bit: int, _start: int, _end: int, _flags: int, _ctx: object) -> None:
+                found[0] |= bit
+
+            scratch = main_scratch if threading.get_ident() == main_thread else main_scratch.clone()
+            local.state = (found, on_match, scratch)
         found[0] = 0
-        scan(buf, match_event_handler=on_match)
-        return found[0]
+        scan(buf, match_event_handler=on_match, scratch=scratch)
+        mask: int = found[0]
+        return mask
 
     return prefilter
 

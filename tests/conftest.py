@@ -6,61 +6,22 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from nsecguard import bech32, keys
+from keygen import (
+    TestKey,
+    new_key,
+)
+from keygen import TestKey as Key
+from keygen import assert_no_key as assert_no_secret
 
-from keygen import TestKey
-from keygen import new_key as new_test_key
+__all__ = ["ROOT", "Key", "Repo", "TestKey", "assert_no_secret", "new_key", "run_cli"]
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@dataclass(frozen=True)
-class Key:
-    secret: bytes
-
-    @property
-    def nsec(self) -> str:
-        return bech32.encode("nsec", self.secret)
-
-    @property
-    def hex(self) -> str:
-        return self.secret.hex()
-
-    @property
-    def pubkey(self) -> bytes:
-        return keys.xonly_pubkey(self.secret)
-
-    @property
-    def npub(self) -> str:
-        return keys.npub(self.pubkey)
-
-    @property
-    def fingerprint(self) -> str:
-        return keys.fingerprint_pubkey(self.pubkey)
-
-
-def new_key() -> Key:
-    while True:
-        secret = os.urandom(32)
-        if keys.is_valid_secret(secret):
-            return Key(secret)
-
-
-def assert_no_secret(text: str | bytes, *planted: Key) -> None:
-    """No planted key, in any spelling, anywhere in `text`."""
-    data = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
-    low = data.lower()
-    for key in planted:
-        assert key.nsec.encode() not in low
-        assert key.hex.encode() not in low
-        assert key.nsec[5:].encode() not in low  # not even the body
 
 
 @pytest.fixture(autouse=True)
@@ -150,9 +111,9 @@ def run_cli(
 
 @pytest.fixture
 def key() -> TestKey:
-    return new_test_key()
+    return new_key()
 
 
 @pytest.fixture
 def key2() -> TestKey:
-    return new_test_key()
+    return new_key()

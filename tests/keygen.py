@@ -18,6 +18,10 @@ class TestKey(NamedTuple):
     npub: str
 
     @property
+    def fingerprint(self) -> str:
+        return keys.fingerprint_pubkey(self.pubkey)
+
+    @property
     def forms(self) -> list[str]:
         """Every spelling of the private key that must never appear in output."""
         return [self.hex, self.hex.upper(), self.nsec, self.nsec.upper()]

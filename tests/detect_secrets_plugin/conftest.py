@@ -11,12 +11,12 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from nsecguard import bech32, keys
+from keygen import TestKey as Key  # noqa: F401  (re-exported for the tests here)
+from keygen import new_key  # noqa: F401
 
 PROJECT = Path(__file__).resolve().parents[2]
 PLUGIN_FILE = PROJECT / "plugins" / "nsecguard_detect_secrets" / "detect_secrets_plugin.py"
@@ -29,34 +29,6 @@ if not DETECT_SECRETS.exists() or not HOOK.exists():
     pytest.skip(
         "detect-secrets is not installed (pip install -e '.[detect-secrets]')", allow_module_level=True
     )
-
-
-@dataclass(frozen=True)
-class Key:
-    secret: bytes
-
-    @property
-    def hex(self) -> str:
-        return self.secret.hex()
-
-    @property
-    def nsec(self) -> str:
-        return bech32.encode("nsec", self.secret)
-
-    @property
-    def pubkey(self) -> str:
-        return keys.xonly_pubkey(self.secret).hex()
-
-    @property
-    def npub(self) -> str:
-        return keys.npub(keys.xonly_pubkey(self.secret))
-
-
-def new_key() -> Key:
-    while True:
-        secret = os.urandom(32)
-        if keys.is_valid_secret(secret):
-            return Key(secret)
 
 
 def env() -> dict[str, str]:

@@ -34,9 +34,9 @@ def plant(repo: Repo) -> tuple[dict[str, Key], set[tuple[str, int, str]]]:
     connect = new_key()
     repo.write(
         "app/settings.py",
-        f'BUNKER = "bunker://{connect.pubkey}?relay=wss://r.example&secret=a1b2c3d4e5f6"\n'  # nsecguard: allow
-        f'CONNECT = "nostrconnect://{connect.pubkey}?relay=wss%3A%2F%2Fr.example&secret=0f1e2d3c4b5a&perms=sign"\n'  # nsecguard: allow
-        f'NWC = "nostr+walletconnect://{connect.pubkey}?relay=wss://w.example&secret={k["nwc"].hex}"\n'
+        f'BUNKER = "bunker://{connect.pubhex}?relay=wss://r.example&secret=a1b2c3d4e5f6"\n'  # nsecguard: allow
+        f'CONNECT = "nostrconnect://{connect.pubhex}?relay=wss%3A%2F%2Fr.example&secret=0f1e2d3c4b5a&perms=sign"\n'  # nsecguard: allow
+        f'NWC = "nostr+walletconnect://{connect.pubhex}?relay=wss://w.example&secret={k["nwc"].hex}"\n'
         f'ENCRYPTED = "{NCRYPTSEC}"\n',
     )
     # detect-secrets rewrites YAML before plugins see it: the plugin falls back to context lines
@@ -63,10 +63,10 @@ def lookalikes(repo: Repo) -> None:
     ids = [os.urandom(32).hex() for _ in range(6)]
     event = {
         "id": ids[0],
-        "pubkey": pub.pubkey,
+        "pubkey": pub.pubhex,
         "created_at": 1700000000,
         "kind": 1,
-        "tags": [["e", ids[1]], ["p", other.pubkey], ["x", ids[2]]],
+        "tags": [["e", ids[1]], ["p", other.pubhex], ["x", ids[2]]],
         "content": f"hello nostr:{other.npub}",
         "sig": os.urandom(64).hex(),
     }
@@ -82,8 +82,8 @@ def lookalikes(repo: Repo) -> None:
     )
     repo.write(
         "data/people.md",
-        f"- alice: {pub.npub}\n- bob: nostr:{other.npub}\n- pubkey hex: {pub.pubkey}\n"
-        f'- nip05: {{"names": {{"bob": "{other.pubkey}"}}}}\n',
+        f"- alice: {pub.npub}\n- bob: nostr:{other.npub}\n- pubkey hex: {pub.pubhex}\n"
+        f'- nip05: {{"names": {{"bob": "{other.pubhex}"}}}}\n',
     )
 
 

@@ -7,7 +7,6 @@ line holds one (nsec, hex, any letter case).
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,35 +15,7 @@ from typing import Any
 
 import pytest
 
-from nsecguard import bech32, keys
-
-
-def _new_secret() -> bytes:
-    while True:
-        secret = os.urandom(32)
-        if keys.is_valid_secret(secret):
-            return secret
-
-
-@dataclass
-class TestKey:
-    secret: bytes
-
-    @property
-    def nsec(self) -> str:
-        return bech32.encode("nsec", self.secret)
-
-    @property
-    def hex(self) -> str:
-        return self.secret.hex()
-
-    @property
-    def npub(self) -> str:
-        return keys.npub(keys.xonly_pubkey(self.secret))
-
-    @property
-    def forms(self) -> list[str]:
-        return [self.nsec, self.hex]
+from keygen import TestKey, new_key
 
 
 @dataclass
@@ -52,7 +23,7 @@ class Planted:
     keys: list[TestKey] = field(default_factory=list)
 
     def new(self) -> TestKey:
-        key = TestKey(_new_secret())
+        key = new_key()
         self.keys.append(key)
         return key
 
