@@ -58,13 +58,16 @@ _TRANSPARENT = {
     "i", "it", "its", "me", "be", "and", "or", "u8", "vec", "array", "slice", "owned",
     "unwrap", "expect", "try", "await", "return", "assert", "eq", "equal", "fn", "def",
     "parse_hex", "fromstring", "from_str", "key_from", "import", "load", "loads", "nostr",
+    "toequal", "tobe", "tostrictequal", "equals", "assertequal", "assert_eq",
+    "should", "must", "matches", "check", "verify", "result", "actual", "expected",
+    "to_secret_hex", "to_hex", "as_str", "to_string", "display", "show", "print", "println", "log",
 }  # fmt: skip
 
 # calls whose argument is a private key: `getPublicKey(sk)`, `nsecEncode(sk)`, `finalizeEvent(e, sk)`
 _KEY_CALLS = (
     "getpublickey", "nsecencode", "finalizeevent", "finishevent", "signevent", "getsignature",
     "fromsecretkey", "fromprivatekey", "fromsk", "fromnsec", "withprivatekey", "signschnorr",
-    "keysfromsk", "secretkeyfrom", "privatekeyfrom",
+    "keysfromsk", "secretkeyfrom", "privatekeyfrom", "keysparse",
 )  # fmt: skip
 
 _IDENT = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*(?:(?:::|\.|->|-)[A-Za-z_$][A-Za-z0-9_$]*)*")
@@ -100,7 +103,12 @@ def _is_negative(ordered: list[str]) -> bool:
     if last_negative < 0:
         return False
     strong_at = [i for i, w in enumerate(ordered) if w in _STRONG or w in _KEYISH or w == "secret"]
-    return not (strong_at and max(strong_at) > last_negative and _is_strong(set(ordered)))
+    if not strong_at or max(strong_at) < last_negative:
+        return True
+    head = max(strong_at)
+    if head > 0 and ordered[head - 1] in _NEGATIVE:  # "public key", "api key": the head's modifier
+        return True
+    return not _is_strong(set(ordered))
 
 
 def judge_phrase(text: bytes) -> Verdict:
@@ -113,9 +121,6 @@ def judge_phrase(text: bytes) -> Verdict:
         words = set(ordered)
         if not words:
             continue
-        joined = re.sub(rb"[^a-z0-9]", b"", ident.lower()).decode("ascii")
-        if any(call in joined for call in _KEY_CALLS):
-            return Verdict.STRONG
         if _is_negative(ordered):
             return Verdict.NEGATIVE
         seen |= words
@@ -130,6 +135,28 @@ def judge_phrase(text: bytes) -> Verdict:
     if verdict is Verdict.WEAK and seen & {"key"} and not seen & _WEAK:
         return Verdict.WEAK if seen & {"nostr"} else Verdict.NONE
     return verdict
+
+
+_ASSERTION = re.compile(rb"(?i)(?:assert\w*|expect\w*|\w*equals?|eq)!?\s*\($")
+
+
+def _compared_with(args_before: bytes) -> Verdict:
+    """In an assertion (`assert_eq!(keys.secret_key(), "<hex>")`, `assertEqual(sk, "<hex>")`),
+    the value is named by what it is compared with: the earlier arguments."""
+    depth = 0
+    for i in range(len(args_before) - 1, -1, -1):
+        c = args_before[i]
+        if c == 0x29:  # )
+            depth += 1
+        elif c == 0x28:  # (
+            if depth:
+                depth -= 1
+                continue
+            if _ASSERTION.search(args_before, 0, i + 1):
+                verdict = judge_phrase(args_before[i + 1 :])
+                return verdict if verdict is Verdict.STRONG else Verdict.NONE
+            return Verdict.NONE
+    return Verdict.NONE
 
 
 _CALL_NAME = re.compile(rb"([A-Za-z_$][\w$.:]*)\s*$")
@@ -169,16 +196,18 @@ def judge(buf: bytes, start: int, end: int, nostr_file: bool) -> tuple[Confidenc
     line_start = buf.rfind(b"\n", 0, start) + 1
     before = buf[max(line_start, start - 120) : start]
     # do not read names that belong to an earlier value on the line
-    cut = max(before.rfind(b","), before.rfind(b";"), before.rfind(b"&"))
+    cut = max(before.rfind(b","), before.rfind(b";"))
     prior = re.search(rb"[0-9a-fA-F]{32,}(?!.*[0-9a-fA-F]{32,})", before)
     if prior:
         cut = max(cut, prior.end())
+    if _in_key_call(before):  # `getPublicKey(hexToBytes('...`, `nsecEncode('...`
+        return Confidence.HIGH, "passed to a call that takes a private key"
     nearest = before[cut + 1 :] if cut >= 0 else before
     verdict = judge_phrase(nearest)
     how = "named"
-    if verdict is Verdict.NONE and cut >= 0 and _in_key_call(before):
-        verdict = Verdict.STRONG
-    if verdict is Verdict.NONE and _LEAD_ONLY.match(nearest):
+    if verdict is Verdict.NONE and cut >= 0:
+        verdict = _compared_with(before[:cut])
+    if verdict is Verdict.NONE and _LEAD_ONLY.match(buf[line_start:start]):
         label = _previous_label(buf, line_start)
         if label is not None:
             verdict = judge_phrase(label)

@@ -15,14 +15,13 @@ from nsecguard.context import Verdict, judge_phrase, words_of
         ('SecretKey::from_hex("', Verdict.STRONG),
         ('PrivateKey(bytes.fromhex("', Verdict.STRONG),
         ("RELAY_PRIVATE_KEY=", Verdict.STRONG),
+        ("NostrConnectMethod::GetPublicKey, ", Verdict.NEGATIVE),
+        ("nostr_public_key = ", Verdict.NEGATIVE),
+        ("event_secret_key=", Verdict.STRONG),
         ("NostrSecretKey: ", Verdict.STRONG),
         ("BOT_NSEC=", Verdict.STRONG),
         ("my private key is ", Verdict.STRONG),
         ('pub const SECRET_KEY: &str = "', Verdict.STRONG),
-        ('let keys = Keys::parse("', Verdict.WEAK),
-        ("const pk = getPublicKey(hexToBytes('", Verdict.STRONG),
-        ("nip19.nsecEncode('", Verdict.STRONG),
-        ("schnorr.getPublicKey('", Verdict.STRONG),
         ("raw_secret = ", Verdict.WEAK),
         ('{"pubkey": "', Verdict.NEGATIVE),
         ("secret_key_hash = ", Verdict.NEGATIVE),
@@ -40,6 +39,37 @@ from nsecguard.context import Verdict, judge_phrase, words_of
 )
 def test_judge_phrase(before: str, verdict: Verdict) -> None:
     assert judge_phrase(before.encode()) is verdict
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        b"const pk = getPublicKey(hexToBytes('",
+        b"nip19.nsecEncode('",
+        b"schnorr.getPublicKey('",
+        b"const event = finalizeEvent(template, hexToBytes('",
+        b'let keys = Keys::parse("',
+    ],
+)
+def test_key_taking_calls(before: bytes) -> None:
+    from nsecguard.context import judge
+
+    line = before + b"ab" * 32 + b"')\n"
+    confidence, _ = judge(line, len(before), len(before) + 64, nostr_file=True)
+    assert confidence is not None and confidence.name == "HIGH"
+
+
+def test_labels_do_not_reach_past_other_content_or_enum_names() -> None:
+    """Real false positives seen in the NIPs and rust-nostr: a `p` tag under a variable named
+    `private_items`, and a response under an enum variant `GetPublicKey,`."""
+    from nsecguard.context import judge
+
+    for text in (
+        b'val private_items = [\n  ["p", "' + b"cd" * 32 + b'"],\n',
+        b'ResponseResult::parse(\n    NostrConnectMethod::GetPublicKey,\n    "' + b"cd" * 32 + b'",\n',
+    ):
+        start = text.index(b"cd" * 32)
+        assert judge(text, start, start + 64, nostr_file=True)[0] is None
 
 
 def test_argument_of_a_call_that_takes_a_key() -> None:
