@@ -25,7 +25,7 @@ class Verdict(enum.Enum):
 # whole words that name a private key
 _STRONG = {
     "nsec", "sk", "seckey", "privkey", "prvkey", "privatekey", "secretkey", "sec", "nwc",
-    "walletconnect", "nostrsk", "nostrkey", "nsecs", "secp256k1sk", "skhex", "privkeyhex",
+    "nostrsk", "nostrkey", "nsecs", "secp256k1sk", "skhex", "privkeyhex",
 }  # fmt: skip
 # substrings of an unseparated word that name a private key (BOTNSEC, NOSTRPRIVKEY)
 _STRONG_PARTS = ("nsec", "secretkey", "privatekey", "privkey", "seckey", "prvkey")
@@ -69,6 +69,14 @@ _KEY_CALLS = (
     "fromsecretkey", "fromprivatekey", "fromsk", "fromnsec", "withprivatekey", "signschnorr",
     "keysfromsk", "secretkeyfrom", "privatekeyfrom", "keysparse",
 )  # fmt: skip
+
+# access modifiers, and the declaration words that show they are modifiers (Kotlin, Java, Swift,
+# Scala, C#, TypeScript): `private val x`, `private static final String X`, `private let x`
+_MODIFIERS = {b"private", b"public", b"protected", b"internal", b"fileprivate"}
+_DECLARATIONS = {
+    "val", "var", "let", "const", "static", "final", "fun", "func", "def", "lateinit", "readonly",
+    "string", "byte", "bytearray", "override", "lazy", "open", "suspend", "async", "string[]",
+}  # fmt: skip
 
 _IDENT = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*(?:(?:::|\.|->|-)[A-Za-z_$][A-Za-z0-9_$]*)*")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -116,11 +124,16 @@ def judge_phrase(text: bytes) -> Verdict:
     idents = _IDENT.findall(text)[-_MAX_IDENTS:]
     seen: set[str] = set()
     verdict = Verdict.NONE
+    nearer = ""
     for ident in reversed(idents):
         ordered = words_of(ident.decode("ascii"))
         words = set(ordered)
         if not words:
             continue
+        if ident in _MODIFIERS and nearer in _DECLARATIONS:
+            nearer = ident.decode("ascii").lower()
+            continue  # `private val groupKey`: an access modifier, not the word "private"
+        nearer = ident.decode("ascii").lower()
         if _is_negative(ordered):
             return Verdict.NEGATIVE
         seen |= words

@@ -57,7 +57,7 @@ _NCRYPTSEC = re.compile(rb"(?i)ncryptsec1(?=([0-9a-z]{152}))")
 _HEX_RUN = re.compile(rb"[0-9a-fA-F]{64,}")
 _PUBKEY_BECH32 = re.compile(rb"(?i)n(?:pub|profile)1[02-9ac-hj-np-z]{58,}")
 _URI = re.compile(
-    rb"(?i)(bunker|nostrconnect|nostr\+?walletconnect|nostr\+walletauth)"
+    rb"(?i)(bunker|nostrconnect|[a-z0-9.-]*\+?walletconnect|nostr\+walletauth)"
     rb":(?://)?([^\s\"'<>`\]\)]*)"
 )
 _SECRET_PARAM = re.compile(rb"(?i)(?:[?&;]|&amp;)secret=([^&#\s\"'<>`\\]*)")
@@ -236,15 +236,18 @@ def _nwc_hit(secret: bytes, start: int, end: int) -> Hit:
 
 _PLACEHOLDER_CHARS = frozenset(b"{}$<>[]%*()'\"` ")
 _PLACEHOLDER_WORDS = (b"xxx", b"...", b"secret", b"your", b"token", b"example", b"changeme", b"placeholder")
+_DUMMY = re.compile(rb"(?i)(?:abc|xyz|test|dummy|foo|bar|baz|sample|demo|password|pass|s3cr3t)[_-]?\d*")
 
 
 def _is_placeholder(secret: bytes) -> bool:
-    """A template or documentation value (`{secret}`, `$TOKEN`, `<secret>`, `xxxx`), not a token."""
+    """A template or documentation value (`{secret}`, `$TOKEN`, `<secret>`, `xxxx`, `…`,
+    `abc123`), not a token."""
     low = secret.lower()
     return (
-        any(c in _PLACEHOLDER_CHARS for c in secret)
+        any(c in _PLACEHOLDER_CHARS or c >= 0x80 for c in secret)
         or any(word in low for word in _PLACEHOLDER_WORDS)
         or len(set(low)) <= 2
+        or _DUMMY.fullmatch(secret) is not None
     )
 
 

@@ -148,6 +148,14 @@ NEGATIVES: dict[str, Case] = {
         "nsec1" + "".join("qpzry9x8gf2tvdw0s3jn54khce6mua7l"[b % 32] for b in k.secret + o.secret)[:58]
     ),
     "bunker uri without secret": lambda k, o: f"bunker://{k.pubhex}?relay=wss://relay.example.com",
+    "bunker uri in docs": lambda k, o: "`amy login bunker://PUBKEY?relay=…&secret=…` logs in\n",
+    "bunker uri with a dummy secret": lambda k, o: (
+        f'validate("bunker://{k.pubhex}?relay=wss://r.com&secret=abc123")'
+    ),
+    "another app's wallet-connect scheme": lambda k, o: (
+        f'"amethyst+walletconnect://{k.pubhex}?relay=wss://r&secret=abc"'
+    ),
+    "kotlin private val of a public key": lambda k, o: f'    private val internalKey = "{k.hex}"\n',
     "nip-05 json": lambda k, o: json.dumps({"names": {"bob": k.pubhex}, "relays": {k.pubhex: ["wss://r"]}}),
     "hex in a url path": lambda k, o: f"https://example.com/e/{k.hex}\n",
     "uuid-ish": lambda k, o: f"{k.hex[:8]}-{k.hex[8:12]}-{k.hex[12:16]}\n",
@@ -195,7 +203,7 @@ def test_ncryptsec_is_reported_at_lower_severity() -> None:
 def test_bunker_and_nostrconnect_secrets(key: TestKey) -> None:
     text = (
         f"bunker://{key.pubhex}?relay=wss://relay.example.com&secret=0b2a5d9e77\n"  # nsecguard: allow
-        f"nostrconnect://{key.pubhex}?relay=wss%3A%2F%2Fr.example&secret=s3cr3t&perms=sign_event\n"  # nsecguard: allow
+        f"nostrconnect://{key.pubhex}?relay=wss%3A%2F%2Fr.example&secret=q7x1zf2k9m3w&perms=sign_event\n"  # nsecguard: allow
     )
     kinds = [f.kind for f in scan_text(text)]
     assert kinds == [Kind.BUNKER, Kind.NOSTRCONNECT]

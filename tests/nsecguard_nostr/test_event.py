@@ -35,7 +35,7 @@ def _secret_forms(k: TestKey) -> list[str]:
         k.hex,
         f"sk={k.hex}",
         f"nostr+walletconnect://{rand_hex()}?relay=wss://r.example&secret={k.hex}",
-        f"bunker://{rand_hex()}?secret=abc123",
+        f"bunker://{rand_hex()}?secret=9q2w7e4r1t6y",
         "nothing here",
         rand_hex(),
     ]
