@@ -56,10 +56,9 @@ _NSEC = re.compile(rb"(?i)nsec1(?=([0-9a-z]{58}))")
 _NCRYPTSEC = re.compile(rb"(?i)ncryptsec1(?=([0-9a-z]{152}))")
 _HEX_RUN = re.compile(rb"[0-9a-fA-F]{64,}")
 _PUBKEY_BECH32 = re.compile(rb"(?i)n(?:pub|profile)1[02-9ac-hj-np-z]{58,}")
-_URI = re.compile(
-    rb"(?i)(bunker|nostrconnect|[a-z0-9.-]*\+?walletconnect|nostr\+walletauth)"
-    rb":(?://)?([^\s\"'<>`\]\)]*)"
-)
+# the scheme's last word is enough (`nostr+walletconnect`, `amethyst+walletconnect`), and a
+# pattern that starts with a literal keeps the search linear and fast
+_URI = re.compile(rb"(?i)(bunker|nostrconnect|walletconnect|walletauth):(?://)?([^\s\"'<>`\]\)]*)")
 _SECRET_PARAM = re.compile(rb"(?i)(?:[?&;]|&amp;)secret=([^&#\s\"'<>`\\]*)")
 _B64_RUN = re.compile(rb"[A-Za-z0-9+/_-]{76,}={0,2}")
 _B64_LINE = re.compile(rb"\r?\n[ \t]*([A-Za-z0-9+/]{1,76}={0,2})")
@@ -201,7 +200,7 @@ def _uris(data: bytes, taken: list[tuple[int, int]]) -> Iterable[Hit]:
             if not secret:
                 continue
             start, end = (offset + p.start(1), offset + p.end(1)) if offset >= 0 else (m.start(), m.end())
-            if b"walletconnect" in scheme or b"walletauth" in scheme:
+            if scheme in (b"walletconnect", b"walletauth"):
                 yield _nwc_hit(secret, start, end)
             else:
                 kind = Kind.BUNKER if scheme == b"bunker" else Kind.NOSTRCONNECT
