@@ -240,7 +240,10 @@ def judge(buf: bytes, start: int, end: int, nostr_file: bool) -> tuple[Confidenc
         if nostr_file:
             return Confidence.MEDIUM, "named as a secret in a Nostr file"
         return Confidence.LOW, "named as a generic secret"
-    return None, ""
+    return None, VETOED if verdict is Verdict.NEGATIVE else ""
+
+
+VETOED = "named as something else (a hash, an id, a public key)"
 
 
 def _previous_label(buf: bytes, line_start: int) -> bytes | None:

@@ -94,6 +94,12 @@ class _Buffer:
         return self._pubkeys
 
     @property
+    def has_bech32_pubkey(self) -> bool:
+        """Does the text (or the caller) name a public key, as npub/nprofile or known key?"""
+        low = self.data.lower()
+        return bool(self._known) or b"npub1" in low or b"nprofile1" in low
+
+    @property
     def nostr(self) -> bool:
         if self._nostr is None:
             low = self.data.lower()
@@ -259,6 +265,8 @@ class _Outer(NamedTuple):
 
 
 def _hexes(buf: _Buffer, taken: list[tuple[int, int]], outer: _Outer | None) -> Iterable[Hit]:
+    from nsecguard import context  # only buffers with 64-hex values need it
+
     data = buf.data
     for m in _HEX_RUN.finditer(data):
         if m.end() - m.start() != 64:
@@ -271,19 +279,22 @@ def _hexes(buf: _Buffer, taken: list[tuple[int, int]], outer: _Outer | None) -> 
             continue
         if start >= 2 and data[start - 2 : start] in (b"0x", b"0X"):
             start -= 2
+        conf, reason = context.judge(data, start, end, buf.nostr)
+        if conf is None and reason != context.VETOED and outer is not None:
+            conf, reason = context.judge(outer.buf.data, outer.start, outer.end, outer.buf.nostr)
+        # Proof: the value's public key stands in the same text. Derivation costs ~30 µs and,
+        # the first time, loading libsecp256k1: values named as hashes or ids are only tried
+        # where the text holds an npub or nprofile (a mislabelled key), not in every lock file.
         pubkeys = buf.pubkeys
         pub: bytes | None = None
-        if len(pubkeys) > 1 or (pubkeys and value not in pubkeys):
+        if (len(pubkeys) > 1 or (pubkeys and value not in pubkeys)) and (
+            reason != context.VETOED or buf.has_bech32_pubkey
+        ):
             pub = keys.xonly_pubkey(value)
             if pub in pubkeys:
                 reason = "its public key appears in the same text"
                 yield Hit(Kind.HEX, Confidence.CERTAIN, start, end, pub, keys.fingerprint_pubkey(pub), reason)
                 continue
-        from nsecguard import context  # only files with 64-hex values need it
-
-        conf, reason = context.judge(data, start, end, buf.nostr)
-        if conf is None and outer is not None:
-            conf, reason = context.judge(outer.buf.data, outer.start, outer.end, outer.buf.nostr)
         if conf is None:
             continue
         pub = pub or keys.xonly_pubkey(value)

@@ -235,6 +235,8 @@ class _Progress:
 
 
 def _baseline(args: argparse.Namespace, cfg: Config, result: ScanResult) -> None:
+    if not (args.write_baseline or args.baseline or cfg.baseline):
+        return  # the common case: no baseline, and no import of its module
     from nsecguard import baseline
 
     if args.write_baseline:
