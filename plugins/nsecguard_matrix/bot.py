@@ -67,6 +67,7 @@ STATE_FILE = "nsecguard-state.json"
 HANDLED_KEPT = 5000  # event ids remembered across restarts
 PENDING_KEPT = 1000  # undecryptable events waiting for their room key
 SYNC_TIMEOUT_MS = 30_000
+REDACTION_PRIORITY_S = 2.0  # housekeeping waits at most this long for a sync's redactions
 MAX_BACKOFF_S = 30.0
 FOLLOW_UP_DELAY = 0.15  # seconds between a redaction and its safe copy and warning
 FOLLOW_UP_INTERVAL = 1.0  # seconds between two safe copies in one room (later leaks share one)
@@ -305,6 +306,11 @@ class GuardBot:
         return True
 
     async def _after_sync(self, resp: Any, since: str | None) -> None:
+        if self._redacting:
+            # Let this sync's redactions reach the server alone: the housekeeping requests
+            # below (gap filling, key upload/query/claim) would compete with them for
+            # the homeserver's time, and the exposure window is what matters.
+            await asyncio.wait(list(self._redacting), timeout=REDACTION_PRIORITY_S)
         if since:
             await self._fill_gaps(resp, since)
         await self._retry_pending()
