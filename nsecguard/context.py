@@ -45,6 +45,8 @@ _NEGATIVE = {
     "addr", "root", "merkle", "block", "blockhash", "oid", "tree", "blob", "preimage",
     "payment", "invoice", "jwt", "session", "csrf", "cookie", "webhook", "oauth", "client",
     "api", "apikey", "token", "password", "passwd", "aes", "encryption", "challenge",
+    "shared", "conversation", "ecdh", "plaintext", "ciphertext", "iv", "entropy", "chaincode",
+    "msg", "message", "digest32",
     "url", "uri", "image", "file", "content", "data", "random", "test_hash",
 }  # fmt: skip
 # words that carry no meaning of their own: keep walking outward past them

@@ -268,6 +268,7 @@ def _hexes(buf: _Buffer, taken: list[tuple[int, int]], outer: _Outer | None) -> 
     from nsecguard import context  # only buffers with 64-hex values need it
 
     data = buf.data
+    found: list[tuple[int, int, bytes, Confidence | None, str]] = []
     for m in _HEX_RUN.finditer(data):
         if m.end() - m.start() != 64:
             continue  # a window of a longer run: a signature, a compressed pubkey, a blob
@@ -282,14 +283,15 @@ def _hexes(buf: _Buffer, taken: list[tuple[int, int]], outer: _Outer | None) -> 
         conf, reason = context.judge(data, start, end, buf.nostr)
         if conf is None and reason != context.VETOED and outer is not None:
             conf, reason = context.judge(outer.buf.data, outer.start, outer.end, outer.buf.nostr)
-        # Proof: the value's public key stands in the same text. Derivation costs ~30 µs and,
-        # the first time, loading libsecp256k1: values named as hashes or ids are only tried
-        # where the text holds an npub or nprofile (a mislabelled key), not in every lock file.
-        pubkeys = buf.pubkeys
+        found.append((start, end, value, conf, reason))
+    # Proof: a value's public key stands in the same text, whatever the value is called. Deriving
+    # costs ~30 µs (and loading libsecp256k1 the first time), so a text whose every 64-hex value is
+    # named as a hash or an id (a lock file, a checksum list) with no npub in it is not tried.
+    pubkeys = buf.pubkeys
+    try_proof = buf.has_bech32_pubkey or any(reason != context.VETOED for *_, reason in found)
+    for start, end, value, conf, reason in found:
         pub: bytes | None = None
-        if (len(pubkeys) > 1 or (pubkeys and value not in pubkeys)) and (
-            reason != context.VETOED or buf.has_bech32_pubkey
-        ):
+        if try_proof and (len(pubkeys) > 1 or (pubkeys and value not in pubkeys)):
             pub = keys.xonly_pubkey(value)
             if pub in pubkeys:
                 reason = "its public key appears in the same text"

@@ -76,6 +76,9 @@ POSITIVES: dict[str, Case] = {
     "hex free text": lambda k, o: f"Here is my secret key {k.hex} please keep it\n",
     "hex proven by hex pubkey": lambda k, o: f"a: {k.hex}\nb: {k.pubhex}\n",
     "hex proven by npub": lambda k, o: f"{k.hex}\n\nsee {k.npub}\n",
+    "hex proven despite a hash-like name": lambda k, o: json.dumps(
+        {"conversation_key": k.hex, "pub2": k.pubhex}
+    ),
     "hex proven despite a pubkey name": lambda k, o: f'pubkey = "{k.hex}"\nnpub = "{k.npub}"\n',
     "hex in a notebook": lambda k, o: json.dumps({"cells": [{"source": [f'sk = "{k.hex}"\n']}]}, indent=1),
     "hex in a trailing comment": lambda k, o: f'X = "{k.hex}"  # my nostr private key\n',
