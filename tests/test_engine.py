@@ -77,7 +77,7 @@ POSITIVES: dict[str, Case] = {
     "hex proven by hex pubkey": lambda k, o: f"a: {k.hex}\nb: {k.pubhex}\n",
     "hex proven by npub": lambda k, o: f"{k.hex}\n\nsee {k.npub}\n",
     "hex proven despite a hash-like name": lambda k, o: json.dumps(
-        {"conversation_key": k.hex, "pub2": k.pubhex}
+        {"conversation_key": k.hex, "tags": [["p", k.pubhex]]}
     ),
     "hex proven despite a pubkey name": lambda k, o: f'pubkey = "{k.hex}"\nnpub = "{k.npub}"\n',
     "hex in a notebook": lambda k, o: json.dumps({"cells": [{"source": [f'sk = "{k.hex}"\n']}]}, indent=1),
