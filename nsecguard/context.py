@@ -242,10 +242,14 @@ def judge(buf: bytes, start: int, end: int, nostr_file: bool) -> tuple[Confidenc
         if nostr_file:
             return Confidence.MEDIUM, "named as a secret in a Nostr file"
         return Confidence.LOW, "named as a generic secret"
-    return None, VETOED if verdict is Verdict.NEGATIVE else ""
+    if verdict is Verdict.NEGATIVE:
+        return None, NAMED_PUBLIC if _PUBLIC.search(nearest) else VETOED
+    return None, ""
 
 
-VETOED = "named as something else (a hash, an id, a public key)"
+VETOED = "named as something else (a hash, an id)"
+NAMED_PUBLIC = "named as a public key"  # a proof by derivation may still show it is a private key
+_PUBLIC = re.compile(rb"(?i)pub|\bpk\b|public")
 
 
 def _previous_label(buf: bytes, line_start: int) -> bytes | None:

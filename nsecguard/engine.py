@@ -286,7 +286,8 @@ def _hexes(buf: _Buffer, taken: list[tuple[int, int]], outer: _Outer | None) -> 
         found.append((start, end, value, conf, reason))
     # Proof: a value's public key stands in the same text, whatever the value is called. Deriving
     # costs ~30 µs (and loading libsecp256k1 the first time), so a text whose every 64-hex value is
-    # named as a hash or an id (a lock file, a checksum list) with no npub in it is not tried.
+    # named as a hash or an id (a lock file, a checksum list) with no npub in it is not tried; a
+    # value named as a public key is what a proof is made of, so it never stops the attempt.
     pubkeys = buf.pubkeys
     try_proof = buf.has_bech32_pubkey or any(reason != context.VETOED for *_, reason in found)
     for start, end, value, conf, reason in found:
