@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterator
 
 from nsecguard.model import Confidence
 
@@ -155,22 +156,28 @@ def judge_phrase(text: bytes) -> Verdict:
 _ASSERTION = re.compile(rb"(?i)(?:assert\w*|expect\w*|\w*equals?|eq)!?\s*\($")
 
 
-def _compared_with(args_before: bytes) -> Verdict:
-    """In an assertion (`assert_eq!(keys.secret_key(), "<hex>")`, `assertEqual(sk, "<hex>")`),
-    the value is named by what it is compared with: the earlier arguments."""
+def _open_calls(before: bytes) -> Iterator[int]:
+    """Offsets of the unclosed `(` in `before`, innermost first (`f(a, g(b, ` gives g's, then f's)."""
     depth = 0
-    for i in range(len(args_before) - 1, -1, -1):
-        c = args_before[i]
+    for i in range(len(before) - 1, -1, -1):
+        c = before[i]
         if c == 0x29:  # )
             depth += 1
         elif c == 0x28:  # (
             if depth:
                 depth -= 1
-                continue
-            if _ASSERTION.search(args_before, 0, i + 1):
-                verdict = judge_phrase(args_before[i + 1 :])
-                return verdict if verdict is Verdict.STRONG else Verdict.NONE
-            return Verdict.NONE
+            else:
+                yield i
+
+
+def _compared_with(args_before: bytes) -> Verdict:
+    """In an assertion (`assert_eq!(keys.secret_key(), "<hex>")`, `assertEqual(sk, "<hex>")`),
+    the value is named by what it is compared with: the earlier arguments."""
+    for i in _open_calls(args_before):
+        if _ASSERTION.search(args_before, 0, i + 1):
+            verdict = judge_phrase(args_before[i + 1 :])
+            return verdict if verdict is Verdict.STRONG else Verdict.NONE
+        return Verdict.NONE
     return Verdict.NONE
 
 
@@ -180,24 +187,16 @@ _CALL_NAME = re.compile(rb"([A-Za-z_$][\w$.:]*)\s*$")
 def _in_key_call(before: bytes) -> bool:
     """Is the value an argument of a call that takes a private key? Walks out through the
     unclosed calls around it (`finalizeEvent(t, hexToBytes('...` reads through `hexToBytes`)."""
-    depth = 0
-    for i in range(len(before) - 1, -1, -1):
-        c = before[i]
-        if c == 0x29:  # )
-            depth += 1
-        elif c == 0x28:  # (
-            if depth:
-                depth -= 1
-                continue
-            name = _CALL_NAME.search(before, 0, i)
-            if name is None:
-                return False
-            ident = name.group(1)
-            joined = re.sub(rb"[^a-z0-9]", b"", ident.lower()).decode("ascii")
-            if any(call in joined for call in _KEY_CALLS):
-                return True
-            if not set(words_of(ident.decode("ascii"))) <= _TRANSPARENT:
-                return False
+    for i in _open_calls(before):
+        name = _CALL_NAME.search(before, 0, i)
+        if name is None:
+            return False
+        ident = name.group(1)
+        joined = re.sub(rb"[^a-z0-9]", b"", ident.lower()).decode("ascii")
+        if any(call in joined for call in _KEY_CALLS):
+            return True
+        if not set(words_of(ident.decode("ascii"))) <= _TRANSPARENT:
+            return False
     return False
 
 
