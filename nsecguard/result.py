@@ -7,7 +7,16 @@ from nsecguard.model import Finding
 
 
 class ScanResult:
-    __slots__ = ("commits", "errors", "findings", "notes", "scanned", "scanned_bytes", "suppressed")
+    __slots__ = (
+        "commits",
+        "errors",
+        "findings",
+        "notes",
+        "scanned",
+        "scanned_bytes",
+        "suppressed",
+        "warnings",
+    )
 
     def __init__(
         self,
@@ -15,6 +24,7 @@ class ScanResult:
         findings: list[Finding] | None = None,
         errors: list[str] | None = None,
         notes: list[str] | None = None,
+        warnings: list[str] | None = None,
         scanned: int = 0,
         scanned_bytes: int = 0,
         suppressed: int = 0,
@@ -23,6 +33,8 @@ class ScanResult:
         self.findings: list[Finding] = findings if findings is not None else []
         self.errors: list[str] = errors if errors is not None else []  # inputs that could not be read
         self.notes: list[str] = notes if notes is not None else []  # skipped on purpose (verbose)
+        # worth saying even without -v, but nothing was lost (a broken link has no content)
+        self.warnings: list[str] = warnings if warnings is not None else []
         self.scanned = scanned  # files (or other units) scanned
         self.scanned_bytes = scanned_bytes
         self.suppressed = suppressed  # findings hidden by a baseline
@@ -32,6 +44,7 @@ class ScanResult:
         self.findings.extend(other.findings)
         self.errors.extend(other.errors)
         self.notes.extend(other.notes)
+        self.warnings.extend(other.warnings)
         self.scanned += other.scanned
         self.scanned_bytes += other.scanned_bytes
         self.suppressed += other.suppressed

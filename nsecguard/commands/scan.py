@@ -264,7 +264,10 @@ def report(result: ScanResult, args: argparse.Namespace) -> None:
 
     result.errors[:] = [scrub(e) for e in result.errors]
     result.notes[:] = [scrub(n) for n in result.notes]
+    result.warnings[:] = [scrub(w) for w in result.warnings]
     result.findings[:] = [f.moved(path=scrub(f.path)) if f.path != "-" else f for f in result.findings]
+    for warning in result.warnings:
+        print(f"nsecguard: warning: {warning}", file=sys.stderr)
     for error in result.errors:
         print(f"nsecguard: error: {error}", file=sys.stderr)
     write = writer(args.format)

@@ -15,6 +15,7 @@ def write(result: ScanResult, stream: TextIO) -> None:
         "version": __version__,
         "findings": [f.to_dict() for f in result.findings],
         "errors": result.errors,
+        "warnings": result.warnings,
         "summary": {
             "findings": len(result.findings),
             "scanned": result.scanned,

@@ -73,7 +73,7 @@ def _join(shown_root: str, rel: str) -> str:
 
 
 def list_dir(
-    root: str, rel_dir: str, excluded: Excluder, notes: list[str], errors: list[str]
+    root: str, rel_dir: str, excluded: Excluder, result: ScanResult
 ) -> tuple[list[Target], list[str]]:
     """One directory of a tree: its files, and its subdirectories (relative to `root`), skipping
     `.git/`, excluded globs and links to directories (so link loops cannot hang a walk)."""
@@ -84,7 +84,7 @@ def list_dir(
         with os.scandir(fs_dir) as it:
             entries = sorted(it, key=lambda e: e.name)
     except OSError as exc:
-        errors.append(f"{_join(root, rel_dir) or root}: cannot list directory ({exc.strerror})")
+        result.errors.append(f"{_join(root, rel_dir) or root}: cannot list directory ({exc.strerror})")
         return files, subdirs
     for entry in entries:
         rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
@@ -97,19 +97,19 @@ def list_dir(
                 continue
             if entry.is_symlink():
                 if not os.path.exists(entry.path):
-                    notes.append(f"{_join(root, rel)}: broken symbolic link, skipped")
+                    result.warnings.append(f"{_join(root, rel)}: broken symbolic link, skipped")
                     continue
                 if os.path.isdir(entry.path):
-                    notes.append(f"{_join(root, rel)}: link to a directory, not followed")
+                    result.notes.append(f"{_join(root, rel)}: link to a directory, not followed")
                     continue
         except OSError as exc:
-            errors.append(f"{_join(root, rel)}: cannot read ({exc.strerror})")
+            result.errors.append(f"{_join(root, rel)}: cannot read ({exc.strerror})")
             continue
         files.append(Target((entry.path, _join(root, rel))))
     return files, subdirs
 
 
-def _split_roots(roots: Iterable[str], notes: list[str], errors: list[str]) -> tuple[list[Target], list[str]]:
+def _split_roots(roots: Iterable[str], result: ScanResult) -> tuple[list[Target], list[str]]:
     """The roots named on the command line: files (always read, even through a link) and
     directories."""
     files: list[Target] = []
@@ -119,12 +119,12 @@ def _split_roots(roots: Iterable[str], notes: list[str], errors: list[str]) -> t
             st = os.stat(root)
         except FileNotFoundError:
             if os.path.islink(root):
-                notes.append(f"{root}: broken symbolic link, skipped")
+                result.warnings.append(f"{root}: broken symbolic link, skipped")
             else:
-                errors.append(f"{root}: no such file or directory")
+                result.errors.append(f"{root}: no such file or directory")
             continue
         except OSError as exc:
-            errors.append(f"{root}: cannot read ({exc.strerror})")
+            result.errors.append(f"{root}: cannot read ({exc.strerror})")
             continue
         if stat.S_ISDIR(st.st_mode):
             dirs.append(root)
@@ -133,17 +133,15 @@ def _split_roots(roots: Iterable[str], notes: list[str], errors: list[str]) -> t
     return files, dirs
 
 
-def walk(
-    roots: Iterable[str], exclude: Sequence[str], notes: list[str], errors: list[str]
-) -> Iterator[Target]:
+def walk(roots: Iterable[str], exclude: Sequence[str], result: ScanResult) -> Iterator[Target]:
     """Every file under `roots`, depth first, in name order."""
     excluded = Excluder(exclude)
-    files, dirs = _split_roots(roots, notes, errors)
+    files, dirs = _split_roots(roots, result)
     yield from files
     for root in dirs:
         stack = [""]
         while stack:
-            found, subdirs = list_dir(root, stack.pop(), excluded, notes, errors)
+            found, subdirs = list_dir(root, stack.pop(), excluded, result)
             yield from found
             stack.extend(reversed(subdirs))
 
@@ -238,13 +236,13 @@ def scan_paths(
     in this process, with no start-up cost."""
     result = ScanResult()
     excluded = Excluder(exclude)
-    files, dirs = _split_roots(roots, result.notes, result.errors)
+    files, dirs = _split_roots(roots, result)
     pending = [(root, "") for root in dirs]
     jobs = jobs or os.cpu_count() or 1
     # walk breadth-first here until the tree proves big enough to be worth more processes
     while pending and (jobs <= 1 or len(files) < _PARALLEL_MIN_FILES or sys.platform == "win32"):
         root, rel_dir = pending.pop(0)
-        found, subdirs = list_dir(root, rel_dir, excluded, result.notes, result.errors)
+        found, subdirs = list_dir(root, rel_dir, excluded, result)
         files.extend(found)
         pending.extend((root, sub) for sub in subdirs)
     if not pending:
@@ -321,7 +319,7 @@ def _worker(
             kind, payload = task
             if kind == "dir":
                 root, rel_dir = payload
-                found, subdirs = list_dir(root, rel_dir, excluded, result.notes, result.errors)
+                found, subdirs = list_dir(root, rel_dir, excluded, result)
                 if subdirs:
                     with lock:  # counted before they are queued, so the count never drops to 0 early
                         pending.value += len(subdirs)
