@@ -242,13 +242,22 @@ def judge(buf: bytes, start: int, end: int, nostr_file: bool) -> tuple[Confidenc
             return Confidence.MEDIUM, "named as a secret in a Nostr file"
         return Confidence.LOW, "named as a generic secret"
     if verdict is Verdict.NEGATIVE:
-        return None, NAMED_PUBLIC if _PUBLIC.search(nearest) else VETOED
+        return None, NAMED_PUBLIC if _vetoed_as_public(nearest) else VETOED
     return None, ""
 
 
 VETOED = "named as something else (a hash, an id)"
 NAMED_PUBLIC = "named as a public key"  # a proof by derivation may still show it is a private key
-_PUBLIC = re.compile(rb"(?i)pub|\bpk\b|public")
+_PUBLIC_WORDS = {"pub", "pubkey", "pubkeys", "public", "publickey", "npub", "pk", "pkey", "xonly"}
+
+
+def _vetoed_as_public(text: bytes) -> bool:
+    """Is the name that vetoed the value a public-key name (not a hash's)?"""
+    for ident in reversed(_IDENT.findall(text)[-_MAX_IDENTS:]):
+        ordered = words_of(ident.decode("ascii"))
+        if ordered and _is_negative(ordered):
+            return bool(set(ordered) & _PUBLIC_WORDS)
+    return False
 
 
 def _previous_label(buf: bytes, line_start: int) -> bytes | None:

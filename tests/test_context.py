@@ -97,3 +97,16 @@ def test_words_of_splits_case_and_separators() -> None:
     assert words_of("NostrSecretKey") == ["nostr", "secret", "key", "nostrsecretkey"]
     assert words_of("NOSTR_SK_HEX") == ["nostr", "sk", "hex"]
     assert words_of("privKey") == ["priv", "key", "privkey"]
+
+
+def test_veto_reasons_tell_public_keys_from_hashes() -> None:
+    from nsecguard.context import NAMED_PUBLIC, VETOED, judge
+
+    hexkey = b"ab" * 32
+    for before, reason in (
+        (b"pubkey relay event  # sha256 ", VETOED),
+        (b'"pubkey": "', NAMED_PUBLIC),
+        (b"checksum = ", VETOED),
+    ):
+        line = before + hexkey + b"\n"
+        assert judge(line, len(before), len(before) + 64, nostr_file=False) == (None, reason)
