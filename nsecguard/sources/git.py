@@ -493,6 +493,19 @@ def scan_staged(
     return result
 
 
+def _scratch_file() -> IO[bytes]:
+    """An anonymous file for a child's stderr (a pipe could fill up and stall it): in memory
+    where the OS offers one (no import, no disk), else a temporary file."""
+    if hasattr(os, "memfd_create"):
+        try:
+            return os.fdopen(os.memfd_create("nsecguard-git-stderr"), "w+b")
+        except OSError:
+            pass
+    import tempfile
+
+    return tempfile.TemporaryFile()
+
+
 class _stream:  # a context manager used like a function
     """`git ARGS` with stdout as a pipe; raises FatalError with git's message if it fails."""
 
@@ -503,9 +516,7 @@ class _stream:  # a context manager used like a function
         self._proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> IO[bytes]:
-        import tempfile
-
-        self._err = tempfile.TemporaryFile()
+        self._err = _scratch_file()
         try:
             self._proc = subprocess.Popen(
                 ["git", *GIT_CONFIG, *self.args],
