@@ -47,3 +47,28 @@ def test_sanitize_leaves_no_detectable_key(
     for k in ks:
         assert k.nsec not in out.lower() and k.hex not in out.lower()
         assert f"nostr:{k.npub}" in out
+
+
+@SETTINGS
+@given(secrets, surrounding, surrounding, st.sampled_from(["npub", "hex"]))
+def test_hex_key_is_proven_by_its_public_key_anywhere(
+    secret: bytes, before: str, after: str, form: str
+) -> None:
+    k = from_secret(secret)
+    pub = k.npub if form == "npub" else k.pubhex
+    found = scan_text(f"{before}\n{k.hex}\n{after}\nowner: {pub}\n")
+    assert [f.npub for f in found if f.npub == k.npub and f.confidence.name == "CERTAIN"] == [k.npub]
+
+
+@SETTINGS
+@given(st.text(alphabet="qpzry9x8gf2tvdw0s3jn54khce6mua7l", min_size=58, max_size=58), st.booleans())
+def test_random_nsec_shaped_strings_are_not_keys(body: str, upper: bool) -> None:
+    text = "nsec1" + body
+    assert scan_text(text.upper() if upper else text) == []
+
+
+@SETTINGS
+@given(st.text(max_size=500))
+def test_sanitize_is_the_identity_on_text_without_keys(text: str) -> None:
+    if not scan_text(text):
+        assert sanitize(text) == text
