@@ -320,9 +320,14 @@ def _worker(
             if kind == "dir":
                 root, rel_dir = payload
                 found, subdirs = list_dir(root, rel_dir, excluded, result)
-                if subdirs:
+                # a big directory is shared out in batches: one process must not get it all
+                spill = [found[i : i + _BATCH] for i in range(_BATCH, len(found), _BATCH)]
+                found = found[:_BATCH]
+                if subdirs or spill:
                     with lock:  # counted before they are queued, so the count never drops to 0 early
-                        pending.value += len(subdirs)
+                        pending.value += len(subdirs) + len(spill)
+                    for batch in spill:
+                        put(("files", batch))
                     for sub in subdirs:
                         put(("dir", (root, sub)))
             else:
