@@ -158,6 +158,8 @@ _ASSERTION = re.compile(rb"(?i)(?:assert\w*|expect\w*|\w*equals?|eq)!?\s*\($")
 
 def _open_calls(before: bytes) -> Iterator[int]:
     """Offsets of the unclosed `(` in `before`, innermost first (`f(a, g(b, ` gives g's, then f's)."""
+    if b"(" not in before:
+        return
     depth = 0
     for i in range(len(before) - 1, -1, -1):
         c = before[i]
@@ -207,13 +209,19 @@ _PUNCT_LINE = re.compile(rb"^[\s`'\"~*#=\-_|>{}\[\](),;:]*$")
 def judge(buf: bytes, start: int, end: int, nostr_file: bool) -> tuple[Confidence | None, str]:
     """Confidence that the hex value at buf[start:end] is a private key, from its names alone;
     None when the names say it is not one (or say nothing)."""
-    line_start = buf.rfind(b"\n", 0, start) + 1
+    # never look further back than a window: on a minified line of megabytes, the line start is
+    # "far away", and reading back to it for every value would make a scan quadratic
+    window = max(0, start - _LOOKBACK)
+    newline = buf.rfind(b"\n", window, start)
+    at_line_start = newline >= 0 or window == 0  # else the line is longer than the window
+    line_start = newline + 1 if newline >= 0 else window
     before = buf[max(line_start, start - 120) : start]
     # do not read names that belong to an earlier value on the line
     cut = max(before.rfind(b","), before.rfind(b";"))
-    prior = re.search(rb"[0-9a-fA-F]{32,}(?!.*[0-9a-fA-F]{32,})", before)
-    if prior:
-        cut = max(cut, prior.end())
+    prior_end = -1
+    for prior in _LONG_HEX.finditer(before):  # the last earlier value on the line, if any
+        prior_end = prior.end()
+    cut = max(cut, prior_end)
     if _in_key_call(before):  # `getPublicKey(hexToBytes('...`, `nsecEncode('...`
         return Confidence.HIGH, "passed to a call that takes a private key"
     nearest = before[cut + 1 :] if cut >= 0 else before
@@ -221,14 +229,14 @@ def judge(buf: bytes, start: int, end: int, nostr_file: bool) -> tuple[Confidenc
     how = "named"
     if verdict is Verdict.NONE and cut >= 0:
         verdict = _compared_with(before[:cut])
-    if verdict is Verdict.NONE and _LEAD_ONLY.match(buf[line_start:start]):
+    if verdict is Verdict.NONE and at_line_start and _LEAD_ONLY.match(buf[line_start:start]):
         label = _previous_label(buf, line_start)
         if label is not None:
             verdict = judge_phrase(label)
             how = "labelled on the line before"
     if verdict is Verdict.NONE:
-        line_end = buf.find(b"\n", end)
-        after = buf[end : line_end if line_end >= 0 else len(buf)][:120]
+        line_end = buf.find(b"\n", end, end + 120)
+        after = buf[end : line_end if line_end >= 0 else end + 120]
         comment = _COMMENT.search(after)
         if comment:
             verdict = judge_phrase(comment.group(1))
@@ -260,13 +268,20 @@ def _vetoed_as_public(text: bytes) -> bool:
     return False
 
 
+_LOOKBACK = 4096
+_LONG_HEX = re.compile(rb"[0-9a-fA-F]{32,}")
+
+
 def _previous_label(buf: bytes, line_start: int) -> bytes | None:
     """The nearest earlier line with words on it (skipping fences and blank lines), if close."""
     pos = line_start - 1
     for _ in range(3):
         if pos <= 0:
             return None
-        prev_start = buf.rfind(b"\n", 0, pos) + 1
+        newline = buf.rfind(b"\n", max(0, pos - _LOOKBACK), pos)
+        if newline < 0 and pos > _LOOKBACK:
+            return None  # a line that long is no label
+        prev_start = newline + 1
         line = buf[prev_start:pos]
         if not _PUNCT_LINE.match(line):
             return line[-160:]

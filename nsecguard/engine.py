@@ -8,6 +8,7 @@ key in the same text. Findings carry the owner's npub and a fingerprint, never t
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
@@ -266,6 +267,12 @@ class _Outer(NamedTuple):
     end: int
 
 
+def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Does [start, end) overlap one of `spans` (sorted, not overlapping each other)?"""
+    i = bisect.bisect_right(spans, (start, 1 << 62)) - 1
+    return (i >= 0 and spans[i][1] > start) or (i + 1 < len(spans) and spans[i + 1][0] < end)
+
+
 def _hexes(buf: _Buffer, taken: list[tuple[int, int]], outer: _Outer | None) -> Iterable[Hit]:
     from nsecguard import context  # only buffers with 64-hex values need it
 
@@ -275,7 +282,7 @@ def _hexes(buf: _Buffer, taken: list[tuple[int, int]], outer: _Outer | None) -> 
         if m.end() - m.start() != 64:
             continue  # a window of a longer run: a signature, a compressed pubkey, a blob
         start, end = m.start(), m.end()
-        if any(s < end and start < e for s, e in taken):
+        if taken and _overlaps(taken, start, end):
             continue  # part of a URI already judged
         value = bytes.fromhex(m.group().decode())
         if not keys.is_valid_secret(value):
@@ -367,33 +374,79 @@ def _b64_tokens(data: bytes) -> Iterator[tuple[int, int, bytes]]:
 
 
 def _resolve_overlaps(hits: list[Hit]) -> list[Hit]:
-    """Where two hits overlap (a bunker secret that is an nsec), keep the more certain one."""
-    if len(hits) < 2:
-        return sorted(hits, key=lambda h: h.start)
-    kept: list[Hit] = []
-    for hit in sorted(hits, key=lambda h: (-h.confidence, h.pubkey is None, h.start)):
-        if not any(k.start < hit.end and hit.start < k.end for k in kept):
-            kept.append(hit)
-    return sorted(kept, key=lambda h: h.start)
+    """Where hits overlap (a bunker secret that is an nsec), keep the more certain one. Hits
+    rarely overlap: one sweep finds the clusters, and only those are decided."""
+    hits = sorted(hits, key=lambda h: h.start)
+    out: list[Hit] = []
+    cluster: list[Hit] = []
+    cluster_end = -1
+    for hit in [*hits, None]:
+        if hit is not None and hit.start < cluster_end:
+            cluster.append(hit)
+            cluster_end = max(cluster_end, hit.end)
+            continue
+        if len(cluster) == 1:
+            out.append(cluster[0])
+        elif cluster:
+            kept: list[Hit] = []
+            for c in sorted(cluster, key=lambda h: (-h.confidence, h.pubkey is None, h.start)):
+                if not any(k.start < c.end and c.start < k.end for k in kept):
+                    kept.append(c)
+            out.extend(sorted(kept, key=lambda h: h.start))
+        if hit is not None:
+            cluster, cluster_end = [hit], hit.end
+    return out
 
 
 class _Lines:
-    """Line and column of byte offsets, computed only for buffers that have findings."""
+    """Line, column and inline-allow of offsets, for buffers that have findings. Every query
+    costs O(log lines) plus the distance from the previous query on the same line (queries come
+    in increasing order), so thousands of findings on one minified line stay linear."""
 
     def __init__(self, data: bytes, first_column: int = 0) -> None:
         self.data = data
         self.first_column = first_column  # characters of the first line before `data` starts
+        self._starts: list[int] | None = None
+        self._cursor = (-1, 0, 0)  # (line index, offset, column) of the last query
+        self._allowed: dict[int, bool] = {}
+
+    @property
+    def starts(self) -> list[int]:
+        if self._starts is None:
+            starts = [0]
+            find = self.data.find
+            pos = find(b"\n")
+            while pos >= 0:
+                starts.append(pos + 1)
+                pos = find(b"\n", pos + 1)
+            self._starts = starts
+        return self._starts
+
+    def _index(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset) - 1
 
     def locate(self, offset: int) -> tuple[int, int]:
-        line = self.data.count(b"\n", 0, offset) + 1
-        line_start = self.data.rfind(b"\n", 0, offset) + 1
-        column = len(self.data[line_start:offset].decode("utf-8", "replace")) + 1
-        return line, column + (self.first_column if line_start == 0 else 0)
+        index = self._index(offset)
+        line_start = self.starts[index]
+        last_index, last_offset, last_column = self._cursor
+        if last_index == index and last_offset <= offset:
+            begin, column = last_offset, last_column  # continue along the same line
+        else:
+            begin, column = line_start, 1 + (self.first_column if index == 0 else 0)
+        column += len(self.data[begin:offset].decode("utf-8", "replace"))
+        self._cursor = (index, offset, column)
+        return index + 1, column
 
-    def line_text(self, offset: int) -> bytes:
-        start = self.data.rfind(b"\n", 0, offset) + 1
-        end = self.data.find(b"\n", offset)
-        return self.data[start : end if end >= 0 else len(self.data)]
+    def allowed(self, offset: int) -> bool:
+        """Does the offset's line carry an inline `nsecguard: allow`? (Answered once a line.)"""
+        index = self._index(offset)
+        known = self._allowed.get(index)
+        if known is None:
+            start = self.starts[index]
+            end = self.starts[index + 1] if index + 1 < len(self.starts) else len(self.data)
+            known = any(self.data.find(tag, start, end) >= 0 for tag in INLINE_ALLOW)
+            self._allowed[index] = known
+        return known
 
 
 def message_for(kind: Kind, npub: str | None) -> str:
@@ -421,13 +474,13 @@ def to_findings(
 ) -> list[Finding]:
     lines = _Lines(data, first_column)
     out: list[Finding] = []
-    for hit in hits:
+    for hit in sorted(hits, key=lambda h: h.start):
         if hit.confidence < options.min_confidence:
             continue
         npub = keys.npub(hit.pubkey) if hit.pubkey is not None else None
         if options.allow and (npub in options.allow or hit.fingerprint in options.allow):
             continue
-        if options.inline_allow and any(tag in lines.line_text(hit.start) for tag in INLINE_ALLOW):
+        if options.inline_allow and lines.allowed(hit.start):
             continue
         line, column = lines.locate(hit.start)
         out.append(

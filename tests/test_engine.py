@@ -262,6 +262,18 @@ def test_pathological_inputs_finish() -> None:
     assert scan_text("NOSTR_SK=" + "f" * 1_000_000) == []
 
 
+def test_many_findings_on_one_line_and_on_many_lines() -> None:
+    """The shapes that were once quadratic: thousands of values on one minified line, and a
+    finding on every line. Positions must stay exact."""
+    ks = [new_key() for _ in range(300)]
+    one_line = " ".join(f"{k.hex} {k.pubhex}" for k in ks)
+    found = scan_text(one_line)
+    assert [f.npub for f in found] == [k.npub for k in ks]
+    assert [f.column for f in found] == [one_line.index(k.hex) + 1 for k in ks]
+    lines = "".join(f"NOSTR_SK={k.hex}\n" for k in ks)
+    assert [(f.line, f.column) for f in scan_text(lines)] == [(i + 1, 10) for i in range(len(ks))]
+
+
 def test_pubkey_vector_hex_is_not_a_secret_by_itself() -> None:
     assert scan_text(f"pubkey: {NIP19_PUB_HEX}\n") == []
     assert [f.npub for f in scan_text(f"sk: {NIP19_SK_HEX}\n")] == [NIP19_NPUB]
