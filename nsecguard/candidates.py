@@ -139,7 +139,3 @@ def get_prefilter() -> Prefilter:
     if os.environ.get("NSECGUARD_NO_HYPERSCAN"):
         return python_prefilter
     return _hyperscan_prefilter() or python_prefilter
-
-
-def backend() -> str:
-    return "python" if get_prefilter() is python_prefilter else "hyperscan"

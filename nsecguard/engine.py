@@ -77,6 +77,7 @@ class _Buffer:
         self._known = known
         self._pubkeys: frozenset[bytes] | None = None
         self._nostr: bool | None = None
+        self._lower: bytes | None = None
 
     @property
     def pubkeys(self) -> frozenset[bytes]:
@@ -97,16 +98,21 @@ class _Buffer:
         return self._pubkeys
 
     @property
+    def lower(self) -> bytes:
+        """The buffer lowercased, made once (both questions below need it)."""
+        if self._lower is None:
+            self._lower = self.data.lower()
+        return self._lower
+
+    @property
     def has_bech32_pubkey(self) -> bool:
         """Does the text (or the caller) name a public key, as npub/nprofile or known key?"""
-        low = self.data.lower()
-        return bool(self._known) or b"npub1" in low or b"nprofile1" in low
+        return bool(self._known) or b"npub1" in self.lower or b"nprofile1" in self.lower
 
     @property
     def nostr(self) -> bool:
         if self._nostr is None:
-            low = self.data.lower()
-            self._nostr = any(marker in low for marker in _NOSTR_MARKERS)
+            self._nostr = any(marker in self.lower for marker in _NOSTR_MARKERS)
         return self._nostr
 
 

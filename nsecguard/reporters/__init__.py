@@ -10,8 +10,6 @@ from nsecguard.result import ScanResult
 
 FORMATS = ("text", "json", "sarif")
 
-Writer = Callable[..., None]
-
 
 def writer(fmt: str) -> Callable[[ScanResult, TextIO], None]:
     module = import_module(f"nsecguard.reporters.{fmt}_report")
