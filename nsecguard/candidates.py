@@ -78,6 +78,7 @@ def _hyperscan_prefilter() -> Prefilter | None:
     # and result cell per thread, reused across calls: a clean buffer costs one C call.
     local = threading.local()
     main_scratch = db.scratch
+    prototype = main_scratch.clone()  # never scanned with, so cloning it never races a scan
     main_thread = threading.get_ident()
     scan = db.scan
 
@@ -90,7 +91,7 @@ def _hyperscan_prefilter() -> Prefilter | None:
             def on_match(bit: int, _start: int, _end: int, _flags: int, _ctx: object) -> None:
                 found[0] |= bit
 
-            scratch = main_scratch if threading.get_ident() == main_thread else main_scratch.clone()
+            scratch = main_scratch if threading.get_ident() == main_thread else prototype.clone()
             local.state = (found, on_match, scratch)
         found[0] = 0
         scan(buf, match_event_handler=on_match, scratch=scratch)

@@ -26,16 +26,22 @@ def _deriver() -> Callable[[bytes], bytes]:
     from coincurve.context import GLOBAL_CONTEXT
 
     ctx = GLOBAL_CONTEXT.ctx
-    keypair = ffi.new("secp256k1_keypair *")
-    xonly = ffi.new("secp256k1_xonly_pubkey *")
-    out = ffi.new("unsigned char[32]")
+    wipe = bytes(ffi.sizeof("secp256k1_keypair"))
 
     def derive(secret: bytes) -> bytes:
-        if not lib.secp256k1_keypair_create(ctx, keypair, secret):
-            raise ValueError("not a valid secp256k1 private key")
-        lib.secp256k1_keypair_xonly_pub(ctx, xonly, ffi.NULL, keypair)
-        lib.secp256k1_xonly_pubkey_serialize(ctx, out, xonly)
-        return bytes(out)
+        # Buffers are made per call: libsecp256k1 runs without the GIL, so buffers shared
+        # between threads would mix one key's public key into another's.
+        keypair = ffi.new("secp256k1_keypair *")
+        xonly = ffi.new("secp256k1_xonly_pubkey *")
+        out = ffi.new("unsigned char[32]")
+        try:
+            if not lib.secp256k1_keypair_create(ctx, keypair, secret):
+                raise ValueError("not a valid secp256k1 private key")
+            lib.secp256k1_keypair_xonly_pub(ctx, xonly, ffi.NULL, keypair)
+            lib.secp256k1_xonly_pubkey_serialize(ctx, out, xonly)
+            return bytes(out)
+        finally:
+            ffi.memmove(keypair, wipe, len(wipe))  # the keypair holds the secret: leave none behind
 
     return derive
 

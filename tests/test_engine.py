@@ -277,3 +277,19 @@ def test_many_findings_on_one_line_and_on_many_lines() -> None:
 def test_pubkey_vector_hex_is_not_a_secret_by_itself() -> None:
     assert scan_text(f"pubkey: {NIP19_PUB_HEX}\n") == []
     assert [f.npub for f in scan_text(f"sk: {NIP19_SK_HEX}\n")] == [NIP19_NPUB]
+
+
+def test_threads_scanning_at_once_name_the_right_owner() -> None:
+    """The engine is used from threads (Dask's threads scheduler, a Matrix bot's executor):
+    each finding must name the npub of the key in its own text, never another thread's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    batch = [new_key() for _ in range(400)]
+    texts = [f"deploy --sec {k.nsec}\nNOSTR_PRIVATE_KEY={new_key().hex}\n" for k in batch]
+
+    def first_npub(text: str) -> str | None:
+        return scan_text(text)[0].npub
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(3):
+            assert list(pool.map(first_npub, texts, chunksize=4)) == [k.npub for k in batch]

@@ -51,3 +51,17 @@ def test_fingerprint_is_stable_and_not_the_key(key: TestKey, key2: TestKey) -> N
 def test_npub_round_trip(key: TestKey) -> None:
     assert keys.npub_to_pubkey(key.npub) == key.pubkey
     assert keys.npub_to_pubkey("npub1notvalid") is None
+
+
+def test_derivation_is_thread_safe() -> None:
+    """libsecp256k1 calls release the GIL: threads deriving at once must not share buffers
+    (a Dask `threads` scheduler once attributed one key's leak to another key's npub)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    secrets = [os.urandom(32) for _ in range(4000)]
+    secrets = [s for s in secrets if keys.is_valid_secret(s)]
+    expected = [coincurve.PrivateKey(s).public_key_xonly.format() for s in secrets]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(3):
+            assert list(pool.map(keys.xonly_pubkey, secrets, chunksize=16)) == expected
