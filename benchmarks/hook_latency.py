@@ -1,7 +1,12 @@
 """Hook latency: `nsecguard scan --staged` with ten staged 20 KB source files.
 
 Prints the median wall time over N runs, next to bare `python -c pass` and, where installed,
-`detect-secrets-hook` on the same files. Usage: python benchmarks/hook_latency.py [RUNS]
+`detect-secrets-hook` on the same files. It measures nsecguard as users get it: a regular
+(non-editable) install in a fresh virtual environment, as pre-commit makes one. A development
+install (`pip install -e`) adds about 20 ms to every start: setuptools' editable finder
+imports pathlib and friends. `--here` measures the current environment instead.
+
+Usage: python benchmarks/hook_latency.py [RUNS] [--here]
 """
 
 from __future__ import annotations
@@ -39,9 +44,20 @@ def median_ms(cmd: list[str], cwd: str, runs: int) -> float:
     return statistics.median(times) * 1000
 
 
+def installed(venv: str) -> str:
+    """A fresh virtual environment holding a regular install of this checkout; its python."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    python = os.path.join(venv, "bin", "python")
+    subprocess.run([python, "-m", "pip", "install", "-q", repo], check=True)
+    return python
+
+
 def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
-    with tempfile.TemporaryDirectory() as tmp:
+    args = [a for a in sys.argv[1:] if a != "--here"]
+    runs = int(args[0]) if args else 15
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as venv:
+        python = sys.executable if "--here" in sys.argv else installed(venv)
         env = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
         os.environ.update(env)
         os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # measure as installed: with .pyc files
@@ -53,12 +69,12 @@ def main() -> None:
                 fh.write(source_file(i))
             names.append(name)
         subprocess.run(["git", "add", *names], cwd=tmp, check=True)
-        exe = os.path.join(os.path.dirname(sys.executable), "nsecguard")
-        nsecguard = [exe] if os.path.exists(exe) else [sys.executable, "-m", "nsecguard"]
+        exe = os.path.join(os.path.dirname(python), "nsecguard")
+        nsecguard = [exe] if os.path.exists(exe) else [python, "-m", "nsecguard"]
         median_ms([*nsecguard, "scan", "--staged"], tmp, 2)  # warm caches (.pyc, hyperscan database)
         median_ms([*nsecguard, "scan", "--pre-commit", *names], tmp, 1)
         results = {
-            "python -c pass": median_ms([sys.executable, "-c", "pass"], tmp, runs),
+            "python -c pass": median_ms([python, "-c", "pass"], tmp, runs),
             "nsecguard scan --staged": median_ms([*nsecguard, "scan", "--staged"], tmp, runs),
             "nsecguard scan --pre-commit FILES": median_ms(
                 [*nsecguard, "scan", "--pre-commit", *names], tmp, runs

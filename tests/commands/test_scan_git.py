@@ -115,3 +115,25 @@ def test_progress_only_on_a_terminal(repo: Repo) -> None:
     os.close(main)
     assert code == 0
     assert b"scanning history: " in b"".join(chunks) and b"/3 commits" in b"".join(chunks)
+
+
+def test_a_clean_hook_run_imports_only_what_it_needs(repo: Repo) -> None:
+    """Every commit pays the hook's start-up: a clean `scan --pre-commit` must not import the
+    elliptic-curve library, the entry-point machinery, the plugins, or what argparse pulls in
+    for help text (shutil, and with it bz2 and lzma)."""
+    repo.write("a.py", "x = 1\n" * 200)
+    repo.add("a.py")
+    probe = (
+        "import sys\n"
+        "from nsecguard.cli import main\n"
+        "code = main(['scan', '--pre-commit', 'a.py'])\n"
+        "print(code, *sorted(sys.modules))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True, check=True
+    )
+    code, *modules = proc.stdout.split("\n")[-2].split()
+    assert code == "0", proc.stdout + proc.stderr
+    heavy = {"coincurve", "importlib.metadata", "shutil", "bz2", "lzma", "tempfile", "json"}
+    assert heavy.isdisjoint(modules), heavy.intersection(modules)
+    assert not [m for m in modules if m.startswith(("nsecguard_", "detect_secrets", "nio"))]
