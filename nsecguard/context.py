@@ -73,6 +73,11 @@ _KEY_CALLS = (
     "keysfromsk", "secretkeyfrom", "privatekeyfrom", "keysparse",
 )  # fmt: skip
 
+# constructors that build a key pair from one private key (Dart `Keys('<hex>')`, `Keychain`,
+# Swift `Keypair(hex: "<hex>")`, Kotlin `KeyPair(privKey = ...)`): matched as the called name
+# itself, capitalised as constructors are, and not when the argument is named as a public key
+_KEY_CONSTRUCTORS = {"keys", "keypair", "keychain", "keypairs", "nostrkeys", "nostrkeypair", "nostrkeypairs"}
+
 # access modifiers, and the declaration words that show they are modifiers (Kotlin, Java, Swift,
 # Scala, C#, TypeScript): `private val x`, `private static final String X`, `private let x`
 _MODIFIERS = {b"private", b"public", b"protected", b"internal", b"fileprivate"}
@@ -196,6 +201,13 @@ def _in_key_call(before: bytes) -> bool:
         ident = name.group(1)
         joined = re.sub(rb"[^a-z0-9]", b"", ident.lower()).decode("ascii")
         if any(call in joined for call in _KEY_CALLS):
+            return True
+        called = re.split(rb"::|\.|->", ident)[-1]
+        if (
+            called[:1].isupper()
+            and called.lower().replace(b"_", b"").decode("ascii") in _KEY_CONSTRUCTORS
+            and judge_phrase(before[i + 1 :]) is not Verdict.NEGATIVE
+        ):
             return True
         if not set(words_of(ident.decode("ascii"))) <= _TRANSPARENT:
             return False

@@ -57,6 +57,11 @@ def test_judge_phrase(before: str, verdict: Verdict) -> None:
         b"schnorr.getPublicKey('",
         b"const event = finalizeEvent(template, hexToBytes('",
         b'let keys = Keys::parse("',
+        b"final keys = Keys('",  # Dart
+        b"var keychain = Keychain('",  # Dart nostr
+        b'let keypair = Keypair(hex: "',  # Swift nostr-sdk-ios
+        b"const kp = NostrKeyPairs(private: '",  # Dart dart_nostr
+        b'val kp = KeyPair(privKey = "',  # Kotlin
     ],
 )
 def test_key_taking_calls(before: bytes) -> None:
@@ -65,6 +70,25 @@ def test_key_taking_calls(before: bytes) -> None:
     line = before + b"ab" * 32 + b"')\n"
     confidence, _ = judge(line, len(before), len(before) + 64, nostr_file=True)
     assert confidence is not None and confidence.name == "HIGH"
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        b'val kp = KeyPair(pubKey = "',  # a key pair constructor given the public half
+        b'Object.keys("',  # not a constructor
+        b'let pk = PublicKey(hex: "',
+        b'keys = self.keys("',
+    ],
+)
+def test_calls_that_do_not_take_a_private_key(before: bytes) -> None:
+    """Below the default confidence: not reported."""
+    from nsecguard.context import judge
+    from nsecguard.model import Confidence
+
+    line = before + b"ab" * 32 + b'")\n'
+    confidence = judge(line, len(before), len(before) + 64, nostr_file=False)[0]
+    assert confidence is None or confidence < Confidence.MEDIUM
 
 
 def test_labels_do_not_reach_past_other_content_or_enum_names() -> None:
