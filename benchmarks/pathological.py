@@ -30,6 +30,10 @@ CASES: dict[str, Callable[[int], bytes]] = {
         (bech32.encode("nsec", bytes.fromhex(_key_hex().decode())).encode() + b"\n") * (n // 64)
     ),
     "a base64 blob": lambda n: b"QUJD" * (n // 4),
+    # unnamed values walk back to their list's name or their column's header, a bounded way
+    "a YAML list of unnamed hex": lambda n: b"values:\n" + (b"  - " + _key_hex() + b"\n") * (n // 69),
+    "a JSON list on one line": lambda n: b'{"values": [' + (b'"' + _key_hex() + b'", ') * (n // 68) + b"]}",
+    "a CSV column of unnamed hex": lambda n: b"name,value\n" + (b"x," + _key_hex() + b"\n") * (n // 67),
 }
 
 

@@ -218,34 +218,89 @@ _LEAD_ONLY = re.compile(rb"^[\s\"'`>*\-+|:=(\[{,]*(?:0[xX])?$")
 _PUNCT_LINE = re.compile(rb"^[\s`'\"~*#=\-_|>{}\[\](),;:]*$")
 
 
-def judge(buf: bytes, start: int, end: int, nostr_file: bool) -> tuple[Confidence | None, str]:
+class Memo:
+    """What judging one buffer has learnt: each value's verdict (by where it ends) and each
+    table row's header, so that walks back over lists and tables stop at the last value or
+    row already judged, and a scan stays linear however long the list or table."""
+
+    __slots__ = ("headers", "values")
+
+    def __init__(self) -> None:
+        self.values: dict[int, tuple[Confidence | None, str]] = {}
+        self.headers: dict[tuple[int, bytes], bytes | None] = {}
+
+
+def judge(
+    buf: bytes, start: int, end: int, nostr_file: bool, memo: Memo | None = None
+) -> tuple[Confidence | None, str]:
     """Confidence that the hex value at buf[start:end] is a private key, from its names alone;
-    None when the names say it is not one (or say nothing)."""
+    None when the names say it is not one (or say nothing).
+
+    A value that is one element of a list (`["<hex>", "<hex>"]`, a YAML or JSON list over
+    several lines) and has no name of its own is judged as the list's first element: by the
+    list's name. Pass the same `memo` for every value of one buffer, in order: each walk then
+    stops at the element before (without one, at most `_MAX_SIBLINGS` elements are walked)."""
+    memo = memo or Memo()
+    visited: list[int] = []
+    result: tuple[Confidence | None, str] = (None, "")
+    for _ in range(_MAX_SIBLINGS):
+        known = memo.values.get(end)
+        if known is not None:
+            result = known
+            break
+        visited.append(end)
+        confidence, reason, sibling = _judge_one(buf, start, end, nostr_file, memo)
+        if sibling is None:
+            result = (confidence, reason)
+            break
+        start, end = sibling
+    for seen in visited:
+        memo.values[seen] = result
+    return result
+
+
+_MAX_SIBLINGS = 32
+
+
+def _judge_one(
+    buf: bytes, start: int, end: int, nostr_file: bool, memo: Memo
+) -> tuple[Confidence | None, str, tuple[int, int] | None]:
     # never look further back than a window: on a minified line of megabytes, the line start is
     # "far away", and reading back to it for every value would make a scan quadratic
     window = max(0, start - _LOOKBACK)
     newline = buf.rfind(b"\n", window, start)
     at_line_start = newline >= 0 or window == 0  # else the line is longer than the window
     line_start = newline + 1 if newline >= 0 else window
-    before = buf[max(line_start, start - 120) : start]
+    before_at = max(line_start, start - 120)
+    before = buf[before_at:start]
     # do not read names that belong to an earlier value on the line
     cut = max(before.rfind(b","), before.rfind(b";"))
-    prior_end = -1
-    for prior in _LONG_HEX.finditer(before):  # the last earlier value on the line, if any
-        prior_end = prior.end()
-    cut = max(cut, prior_end)
+    prior: re.Match[bytes] | None = None
+    for found in _LONG_HEX.finditer(before):  # the last earlier value on the line, if any
+        prior = found
+    if prior is not None:
+        cut = max(cut, prior.end())
     if _in_key_call(before):  # `getPublicKey(hexToBytes('...`, `nsecEncode('...`
-        return Confidence.HIGH, "passed to a call that takes a private key"
+        return Confidence.HIGH, "passed to a call that takes a private key", None
     nearest = before[cut + 1 :] if cut >= 0 else before
     verdict = judge_phrase(nearest)
     how = "named"
+    if verdict is Verdict.NONE and prior is not None and _is_element(prior.group(), before[prior.end() :]):
+        return None, "", (before_at + prior.start(), before_at + prior.end())  # `["<hex>", "<hex>"`
     if verdict is Verdict.NONE and cut >= 0:
         verdict = _compared_with(before[:cut])
-    if verdict is Verdict.NONE and at_line_start and _LEAD_ONLY.match(buf[line_start:start]):
-        label = _previous_label(buf, line_start)
-        if label is not None:
-            verdict = judge_phrase(label)
-            how = "labelled on the line before"
+    lead_only = at_line_start and _LEAD_ONLY.match(buf[line_start:start]) is not None
+    if verdict is Verdict.NONE and at_line_start:
+        previous = _previous_line(buf, line_start)
+        if previous is not None:
+            at, line = previous
+            item = _LIST_ITEM.match(line)
+            if lead_only and item:  # one element of a list spread over lines
+                return None, "", (at + item.start(1), at + item.end(1))
+            if lead_only:
+                verdict, how = judge_phrase(line[-160:]), "labelled on the line before"
+            elif _COMMENT_LINE.match(line):  # `# the bot's private key` over `KEY=<hex>`
+                verdict, how = judge_phrase(line[-160:]), "described in a comment on the line before"
     if verdict is Verdict.NONE:
         line_end = buf.find(b"\n", end, end + 120)
         after = buf[end : line_end if line_end >= 0 else end + 120]
@@ -253,17 +308,78 @@ def judge(buf: bytes, start: int, end: int, nostr_file: bool) -> tuple[Confidenc
         if comment:
             verdict = judge_phrase(comment.group(1))
             how = "described in a trailing comment"
+    if verdict is Verdict.NONE and at_line_start:
+        header = _column_header(buf, line_start, start, memo)
+        if header is not None:
+            verdict, how = judge_phrase(header), "in a column headed"
     if verdict is Verdict.STRONG:
         if how == "named":
-            return Confidence.HIGH, "assigned to a private-key name"
-        return Confidence.MEDIUM, f"{how} as a private key"
+            return Confidence.HIGH, "assigned to a private-key name", None
+        return Confidence.MEDIUM, f"{how} as a private key", None
     if verdict is Verdict.WEAK:
         if nostr_file:
-            return Confidence.MEDIUM, "named as a secret in a Nostr file"
-        return Confidence.LOW, "named as a generic secret"
+            return Confidence.MEDIUM, "named as a secret in a Nostr file", None
+        return Confidence.LOW, "named as a generic secret", None
     if verdict is Verdict.NEGATIVE:
-        return None, NAMED_PUBLIC if _vetoed_as_public(nearest) else VETOED
-    return None, ""
+        return None, NAMED_PUBLIC if _vetoed_as_public(nearest) else VETOED, None
+    return None, "", None
+
+
+# between two elements of a list on one line: quotes, a comma, spaces (not `], ["e", `)
+_BETWEEN_ELEMENTS = re.compile(rb"[\s\"'`]*,[\s\"'`]*(?:0[xX])?")
+# a line that is one element of a list: `  - <hex>`, `  "<hex>",`, `    '0x<hex>',`
+_LIST_ITEM = re.compile(rb"^[ \t]*(?:-[ \t]+)?[\"'`]?(?:0[xX])?([0-9a-fA-F]{64})[\"'`]?[ \t]*,?[ \t]*\r?$")
+_COMMENT_LINE = re.compile(rb"^[ \t]*(?:#|//|--|;|/\*|\*)")
+_MAX_TABLE_ROWS = 64
+
+
+def _is_element(value: bytes, between: bytes) -> bool:
+    """Is the value after `between` the next element of a list that `value` is in?"""
+    return len(value) == 64 and _BETWEEN_ELEMENTS.fullmatch(between) is not None
+
+
+def _column_header(buf: bytes, line_start: int, start: int, memo: Memo) -> bytes | None:
+    """In a table (CSV, TSV, markdown), the header cell over the value's column, if the header
+    is near: the closest earlier row with as many separators and no long hex value in it."""
+    head = buf[line_start:start]
+    for sep in (b"|", b"\t", b","):
+        column = head.count(sep)
+        if column:
+            break
+    else:
+        return None
+    line_end = buf.find(b"\n", start, start + _LOOKBACK)
+    cells = buf[line_start : line_end if line_end >= 0 else start].rstrip(b"\r").count(sep)
+    header = _header_row(buf, line_start, sep, cells, memo)
+    memo.headers[(line_start, sep)] = header
+    if header is None:
+        return None
+    return header.split(sep)[column]
+
+
+def _header_row(buf: bytes, line_start: int, sep: bytes, cells: int, memo: Memo) -> bytes | None:
+    pos = line_start - 1
+    floor = max(0, line_start - _LOOKBACK)
+    for _ in range(_MAX_TABLE_ROWS):
+        if pos <= floor:
+            return None
+        newline = buf.rfind(b"\n", floor, pos)
+        if newline < 0 and floor:
+            return None  # a row longer than the window
+        prev_start = newline + 1
+        line = buf[prev_start:pos].rstrip(b"\r")
+        pos = prev_start - 1
+        if line.count(sep) != cells:
+            return None  # not the same table
+        if (prev_start, sep) in memo.headers:
+            return memo.headers[(prev_start, sep)]  # a row of this table already judged
+        if _LONG_HEX.search(line) or _TABLE_RULE.match(line):
+            continue  # another data row, or a markdown rule `|---|---|`
+        return line
+    return None
+
+
+_TABLE_RULE = re.compile(rb"^[\s|:\-+=]*$")
 
 
 VETOED = "named as something else (a hash, an id)"
@@ -284,8 +400,9 @@ _LOOKBACK = 4096
 _LONG_HEX = re.compile(rb"[0-9a-fA-F]{32,}")
 
 
-def _previous_label(buf: bytes, line_start: int) -> bytes | None:
-    """The nearest earlier line with words on it (skipping fences and blank lines), if close."""
+def _previous_line(buf: bytes, line_start: int) -> tuple[int, bytes] | None:
+    """The nearest earlier line with words on it (skipping fences and blank lines), if close,
+    and where it starts."""
     pos = line_start - 1
     for _ in range(3):
         if pos <= 0:
@@ -296,6 +413,6 @@ def _previous_label(buf: bytes, line_start: int) -> bytes | None:
         prev_start = newline + 1
         line = buf[prev_start:pos]
         if not _PUNCT_LINE.match(line):
-            return line[-160:]
+            return prev_start, line
         pos = prev_start - 1
     return None

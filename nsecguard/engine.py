@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from nsecguard import bech32, candidates, keys
 from nsecguard.model import (
@@ -22,6 +22,9 @@ from nsecguard.model import (
     Finding,
     Kind,
 )
+
+if TYPE_CHECKING:
+    from nsecguard.context import Memo
 
 INLINE_ALLOW = (b"nsecguard: allow", b"nsecguard:allow")
 MAX_BASE64_DEPTH = 2
@@ -78,6 +81,7 @@ class _Buffer:
         self._pubkeys: frozenset[bytes] | None = None
         self._nostr: bool | None = None
         self._lower: bytes | None = None
+        self.memo: Memo | None = None  # what judging its hex values has learnt
 
     @property
     def pubkeys(self) -> frozenset[bytes]:
@@ -283,6 +287,7 @@ def _hexes(buf: _Buffer, taken: list[tuple[int, int]], outer: _Outer | None) -> 
     from nsecguard import context  # only buffers with 64-hex values need it
 
     data = buf.data
+    memo = buf.memo = buf.memo or context.Memo()
     found: list[tuple[int, int, bytes, Confidence | None, str]] = []
     for m in _HEX_RUN.finditer(data):
         if m.end() - m.start() != 64:
@@ -295,9 +300,10 @@ def _hexes(buf: _Buffer, taken: list[tuple[int, int]], outer: _Outer | None) -> 
             continue
         if start >= 2 and data[start - 2 : start] in (b"0x", b"0X"):
             start -= 2
-        conf, reason = context.judge(data, start, end, buf.nostr)
+        conf, reason = context.judge(data, start, end, buf.nostr, memo)
         if conf is None and reason != context.VETOED and outer is not None:
-            conf, reason = context.judge(outer.buf.data, outer.start, outer.end, outer.buf.nostr)
+            outer_memo = outer.buf.memo = outer.buf.memo or context.Memo()
+            conf, reason = context.judge(outer.buf.data, outer.start, outer.end, outer.buf.nostr, outer_memo)
         found.append((start, end, value, conf, reason))
     # Proof: a value's public key stands in the same text, whatever the value is called. Deriving
     # costs ~30 µs (and loading libsecp256k1 the first time), so a text whose every 64-hex value is

@@ -94,6 +94,10 @@ POSITIVES: dict[str, Case] = {
             base64.b64encode(f"# nostr\nBOT_NSEC={k.nsec}\nRELAY=wss://relay.example.com\n".encode()).decode()
         )
     ),
+    "hex dart keys constructor": lambda k, o: f"final keys = Keys('{k.hex}');\n",
+    "hex swift keypair constructor": lambda k, o: f'let keypair = Keypair(hex: "{k.hex}")\n',
+    "hex under a comment naming it": lambda k, o: f"# the bot's nostr private key\nKEY={k.hex}\n",
+    "hex in a csv column": lambda k, o: f"name,private_key\nalice,{k.hex}\n",
     "wallet connect uri": lambda k, o: (
         f"nostr+walletconnect://{o.pubhex}?relay=wss%3A%2F%2Frelay.example.com%2Fv1&secret={k.hex}&lud16=a@b.c"
     ),
@@ -164,6 +168,14 @@ NEGATIVES: dict[str, Case] = {
     "uuid-ish": lambda k, o: f"{k.hex[:8]}-{k.hex[8:12]}-{k.hex[12:16]}\n",
     "long hex run": lambda k, o: (k.hex * 3) + "\n",
     "generic key name outside nostr": lambda k, o: f'key = "{k.hex}"\n',
+    "a yaml list of pubkeys": lambda k, o: f"pubkeys:\n  - {k.hex}\n  - {o.hex}\n",
+    "a list of hashes on one line": lambda k, o: f'{{"hashes": ["{k.hex}", "{o.hex}"]}}',
+    "a csv column of pubkeys": lambda k, o: f"name,pubkey\nalice,{k.hex}\nbob,{o.hex}\n",
+    "a markdown table of event ids": lambda k, o: f"| event id | kind |\n|---|---|\n| {k.hex} | 1 |\n",
+    "a key pair built from the public key": lambda k, o: (
+        f'val kp = KeyPair(pubKey = "{k.hex}".hexToByteArray())\n'
+    ),
+    "a comment above a hash": lambda k, o: f"# private key derivation test\nsha = {k.hex}\n",
 }
 
 
@@ -272,6 +284,59 @@ def test_many_findings_on_one_line_and_on_many_lines() -> None:
     assert [f.column for f in found] == [one_line.index(k.hex) + 1 for k in ks]
     lines = "".join(f"NOSTR_SK={k.hex}\n" for k in ks)
     assert [(f.line, f.column) for f in scan_text(lines)] == [(i + 1, 10) for i in range(len(ks))]
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "private_keys:\n{items}",  # YAML
+        '{{"private_keys": [\n{items}]}}',  # JSON over lines
+        "TEST_PRIVKEYS = [{inline}]",  # one line
+        "name,private_key\n{rows}",  # CSV
+        "| name | private key |\n|---|---|\n{table}",  # markdown
+    ],
+)
+def test_every_element_of_a_list_or_column_named_as_keys(layout: str) -> None:
+    """Only the first element has the name next to it; the others are named by their list's
+    name or their column's header."""
+    ks = [new_key() for _ in range(40)]
+    text = layout.format(
+        items="".join(f'  - "{k.hex}",\n' if "[" in layout else f"  - {k.hex}\n" for k in ks),
+        inline=", ".join(f"'{k.hex}'" for k in ks),
+        rows="".join(f"user{i},{k.hex}\n" for i, k in enumerate(ks)),
+        table="".join(f"| user{i} | {k.hex} |\n" for i, k in enumerate(ks)),
+    )
+    assert [f.npub for f in scan_text(text)] == [k.npub for k in ks]
+
+
+def test_walking_back_over_lists_and_tables_stays_linear(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each unnamed value walks back to its list's name or its column's header; the walk must
+    stop at the value or row judged before it, or long lists would scan in quadratic time.
+    Counted, not timed: rows looked at stay within a few per value."""
+    from nsecguard import context
+
+    looked = [0]
+    real = context._LONG_HEX
+
+    class Counting:
+        def search(self, *args: object) -> object:
+            looked[0] += 1
+            return real.search(*args)  # type: ignore[call-overload]
+
+        def finditer(self, *args: object) -> object:
+            looked[0] += 1
+            return real.finditer(*args)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(context, "_LONG_HEX", Counting())
+    values = [new_key().hex for _ in range(3000)]
+    for text in (
+        "values:\n" + "".join(f"  - {v}\n" for v in values),
+        "name,value\n" + "".join(f"x,{v}\n" for v in values),
+        "TEST = [" + ", ".join(f'"{v}"' for v in values) + "]",
+    ):
+        looked[0] = 0
+        assert scan_text(text) == []
+        assert looked[0] < 4 * len(values), text[:20]
 
 
 def test_pubkey_vector_hex_is_not_a_secret_by_itself() -> None:
