@@ -29,7 +29,7 @@ _PATTERNS: tuple[tuple[int, bytes, bool], ...] = (
     (NSEC, rb"nsec1", True),
     (HEX, rb"[0-9a-fA-F]{64}", False),
     (NCRYPTSEC, rb"ncryptsec1", True),
-    (URI, rb"bunker://|nostrconnect://|walletconnect", True),
+    (URI, rb"bunker://|nostrconnect://|walletconnect|bunker%3a|nostrconnect%3a", True),
     (BASE64, _B64_RUN, False),
 )
 
@@ -119,6 +119,9 @@ _HEX_RUN = b"\x01" * 64
 _FALLBACK_B64 = re.compile(_B64_RUN)
 
 
+_URI_MARKS = (b"bunker://", b"nostrconnect://", b"walletconnect", b"bunker%3a", b"nostrconnect%3a")
+
+
 def python_prefilter(buf: bytes) -> int:
     low = buf.lower()
     mask = 0
@@ -126,7 +129,7 @@ def python_prefilter(buf: bytes) -> int:
         mask |= NSEC
     if b"ncryptsec1" in low:
         mask |= NCRYPTSEC
-    if b"bunker://" in low or b"nostrconnect://" in low or b"walletconnect" in low:
+    if any(scheme in low for scheme in _URI_MARKS):
         mask |= URI
     if _HEX_RUN in buf.translate(_HEX_MAP):
         mask |= HEX

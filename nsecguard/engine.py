@@ -62,7 +62,11 @@ _HEX_RUN = re.compile(rb"[0-9a-fA-F]{64,}")
 _PUBKEY_BECH32 = re.compile(rb"(?i)n(?:pub|profile)1[02-9ac-hj-np-z]{58,}")
 # the scheme's last word is enough (`nostr+walletconnect`, `amethyst+walletconnect`), and a
 # pattern that starts with a literal keeps the search linear and fast
-_URI = re.compile(rb"(?i)(bunker|nostrconnect|walletconnect|walletauth):(?://)?([^\s\"'<>`\]\)]*)")
+# ... and the URI itself may be percent-encoded inside another URL (`?nwc=nostr%2Bwalletconnect%3A…`)
+_URI = re.compile(
+    rb"(?i)(bunker|nostrconnect|walletconnect|walletauth)"
+    rb"(?::(?://)?([^\s\"'<>`\]\)]*)|%3A(?:%2F%2F)?([A-Za-z0-9%._~+-]*))"
+)
 _SECRET_PARAM = re.compile(rb"(?i)(?:[?&;]|&amp;)secret=([^&#\s\"'<>`\\]*)")
 _B64_ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
 _B64_MARK = bytes(0x42 if i in _B64_ALPHABET else 0x2E for i in range(256))  # "B" or "."
@@ -205,13 +209,14 @@ def _uris(data: bytes, taken: list[tuple[int, int]]) -> Iterable[Hit]:
     for m in _URI.finditer(data):
         taken.append((m.start(), m.end()))
         scheme = m.group(1).lower()
-        body = m.group(2)
+        body, offset = m.group(2), m.start(2)
+        if body is None:  # the whole URI percent-encoded, inside another URL
+            body, offset = _unquote(m.group(3)), -1
         target = body.split(b"?", 1)[0]
         params = list(_SECRET_PARAM.finditer(body))
-        offset = m.start(2)
         if not params and b"%" in body:  # the whole query percent-encoded
-            unquoted = _unquote(body)
-            params = list(_SECRET_PARAM.finditer(unquoted))
+            body = _unquote(body)
+            params = list(_SECRET_PARAM.finditer(body))
             offset = -1
         for p in params:
             raw = p.group(1)

@@ -224,6 +224,28 @@ def test_bunker_and_nostrconnect_secrets(key: TestKey) -> None:
     assert kinds == [Kind.BUNKER, Kind.NOSTRCONNECT]
 
 
+def test_uris_percent_encoded_inside_a_link(key: TestKey, key2: TestKey) -> None:
+    """Deep links and QR-code URLs carry the whole connection URI percent-encoded; it holds the
+    same secret, found with the same fingerprint, and the link around it is kept."""
+    from urllib.parse import quote
+
+    from nsecguard import sanitize
+
+    nwc = f"nostr+walletconnect://{key2.pubhex}?relay=wss://r.example&secret={key.hex}"
+    bunker = f"bunker://{key2.pubhex}?relay=wss://r.example&secret=0b2a5d9e77"  # nsecguard: allow
+    for uri, kind in ((nwc, Kind.NWC), (bunker, Kind.BUNKER)):
+        plain = scan_text(uri)
+        link = f"https://app.example/connect?uri={quote(uri, safe='')}&theme=dark"
+        encoded = scan_text(link)
+        assert [(f.kind, f.fingerprint) for f in encoded] == [(kind, plain[0].fingerprint)]
+        assert encoded[0].npub == (key.npub if kind is Kind.NWC else None)
+        clean = sanitize(link)
+        assert clean.startswith("https://app.example/connect?uri=") and clean.endswith("&theme=dark")
+        assert key.hex not in clean and "0b2a5d9e77" not in clean
+    placeholder = quote(f"bunker://{key2.pubhex}?relay=wss://r.example&secret=<secret>", safe="")
+    assert scan_text(f"https://x.example/?b={placeholder}") == []
+
+
 def test_wallet_connect_secret_names_the_spending_key(key: TestKey, key2: TestKey) -> None:
     text = f"NWC=nostr+walletconnect://{key2.pubhex}?secret={key.hex}&relay=wss://r.example"
     (f,) = scan_text(text)
