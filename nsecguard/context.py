@@ -282,6 +282,8 @@ def _judge_one(
         cut = max(cut, prior.end())
     if _in_key_call(before):  # `getPublicKey(hexToBytes('...`, `nsecEncode('...`
         return Confidence.HIGH, "passed to a call that takes a private key", None
+    if _KEY_COMMAND.search(before):  # `nak key public <hex>` prints the key's public key
+        return Confidence.HIGH, "passed to a command that takes a private key", None
     nearest = before[cut + 1 :] if cut >= 0 else before
     verdict = judge_phrase(nearest)
     how = "named"
@@ -324,6 +326,9 @@ def _judge_one(
         return None, NAMED_PUBLIC if _vetoed_as_public(nearest) else VETOED, None
     return None, "", None
 
+
+# command lines whose argument is a private key without a flag naming it (`--sec` is a name)
+_KEY_COMMAND = re.compile(rb"(?i)(?:\bnak\s+key\s+(?:public|encrypt)|\bnoscl\s+setprivate)\s+[\"']?$")
 
 # between two elements of a list on one line: quotes, a comma, spaces (not `], ["e", `)
 _BETWEEN_ELEMENTS = re.compile(rb"[\s\"'`]*,[\s\"'`]*(?:0[xX])?")
