@@ -260,11 +260,11 @@ def _baseline(args: argparse.Namespace, cfg: Config, result: ScanResult) -> None
 
 def report(result: ScanResult, args: argparse.Namespace) -> None:
     """Write the report. Paths and messages are scrubbed: a file may be named after a key."""
-    from nsecguard.cli import scrub
+    from nsecguard.cli import scrub, scrub_all
 
-    result.errors[:] = [scrub(e) for e in result.errors]
-    result.notes[:] = [scrub(n) for n in result.notes]
-    result.warnings[:] = [scrub(w) for w in result.warnings]
+    result.errors[:] = scrub_all(result.errors)
+    result.notes[:] = scrub_all(result.notes)
+    result.warnings[:] = scrub_all(result.warnings)
     result.findings[:] = [f.moved(path=scrub(f.path)) if f.path != "-" else f for f in result.findings]
     for warning in result.warnings:
         print(f"nsecguard: warning: {warning}", file=sys.stderr)

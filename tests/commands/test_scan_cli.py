@@ -144,6 +144,20 @@ def test_a_path_named_after_a_key_is_scrubbed(key: TestKey) -> None:
     assert_no_key(cp.stdout + cp.stderr, key)
 
 
+def test_notes_about_files_named_after_keys_are_scrubbed(tmp_path: Path, key: TestKey, key2: TestKey) -> None:
+    """Notes (one per skipped binary file) are scrubbed together in one pass: every key in
+    every one of them, hex or nsec, whatever its neighbours."""
+    for name in (f"{key.nsec}.bin", "plain.bin", "other.bin", f"NOSTR_SK={key2.hex}.png"):
+        (tmp_path / name).write_bytes(b"\0binary\0" * 10)
+    cp = run(["scan", "--verbose", str(tmp_path)])
+    assert cp.returncode == 0, cp.stderr
+    notes = [line for line in (cp.stdout + cp.stderr).decode().splitlines() if line.startswith("note:")]
+    assert len(notes) == 4 and all("binary" in n for n in notes)
+    assert sum(key.npub in n for n in notes) == 1
+    assert_no_key(cp.stdout + cp.stderr, key)
+    assert_no_key(cp.stdout + cp.stderr, key2)
+
+
 def test_bad_usage_exits_2_without_echoing_a_key(key: TestKey) -> None:
     cp = run(["scan", f"--{key.nsec}"])
     assert cp.returncode == 2
