@@ -582,8 +582,7 @@ class GuardBot:
         lock = self._dm_locks.setdefault(user_id, asyncio.Lock())
         async with lock:
             room_id = self.state.dm_rooms.get(user_id)
-            room = self.client.rooms.get(room_id) if room_id else None
-            if room is not None and (user_id in room.users or user_id in room.invited_users):
+            if room_id is not None and self._in_dm(room_id, user_id):
                 return room_id
             self._creating += 1
             try:
@@ -602,12 +601,19 @@ class GuardBot:
                 return None
             self.state.save()
             log.info("opened direct chat %s with %s", resp.room_id, user_id)
-            # nio sends only to rooms it has synced: wait for the sync loop to see it
+            # nio sends only to rooms it has synced: wait for the sync loop to see it, with the
+            # invite (the first sync to show the room may come before it; meanwhile, under the
+            # lock, another warning would take the room for one the user has left)
             for _ in range(200):
-                if resp.room_id in self.client.rooms:
+                if self._in_dm(resp.room_id, user_id):
                     break
                 await asyncio.sleep(0.05)
             return str(resp.room_id)
+
+    def _in_dm(self, room_id: str, user_id: str) -> bool:
+        """The bot has synced `room_id` with `user_id` in it or invited to it."""
+        room = self.client.rooms.get(room_id)
+        return room is not None and (user_id in room.users or user_id in room.invited_users)
 
     # ---- power ----------------------------------------------------------------------------
 
