@@ -1,4 +1,4 @@
-"""The bot against a real Synapse that goes away.
+"""The bot against a real Synapse that goes away, and one that rate-limits it.
 
 Each test starts its own Synapse (the session one must not be stopped or throttled). What
 the bot's client sent, and what came back, is recorded at the transport: that is the
@@ -187,3 +187,50 @@ async def test_the_bot_reconnects_with_backoff_after_the_homeserver_went_away(
     back = [a for a in sent.attempts if a.is_sync and a.status == 200 and a.start >= up - MAX_RETRY_WAIT]
     assert back, "no successful sync after the homeserver came back"
     assert back[0].start - up <= MAX_RETRY_WAIT + 0.5, "the bot was slow to reconnect"
+
+
+# Tight enough that the bot's own redactions, safe copies and warnings get 429 M_LIMIT_EXCEEDED.
+# A moderator's redaction of someone else's event counts against rc_admin_redaction (when set;
+# LocalSynapse raises it), everything else the bot sends against rc_message.
+TIGHT = {"per_second": 2, "burst_count": 2}
+
+
+async def test_rate_limits_are_waited_out_and_no_leak_is_missed(
+    tmp_path: Path, store: Path, planted: Planted
+) -> None:
+    with own_synapse(
+        tmp_path / "synapse", extra_config={"rc_message": TIGHT, "rc_admin_redaction": TIGHT}
+    ) as hs:
+        bot = new_bot(hs, store)
+        sent = Recorder(bot.client)
+        alice_id = hs.register(uid("alice"), PASSWORD, admin=True)
+        async with user(hs, alice_id) as alice:
+            # alice posts the burst: she, not the bot, is exempt from the limit
+            hs.unthrottle(alice_id, alice.client.access_token)
+            alice_sent = Recorder(alice.client)
+            async with running(bot) as task:
+                room = await alice.create_room([bot.user_id], bot_level=50)
+                await wait_until(lambda: room in bot.client.rooms, 20, "the bot to join")
+                keys = [planted.new() for _ in range(8)]
+                events = [await alice.text(room, f"key number {i}: {k.nsec}") for i, k in enumerate(keys)]
+                for event_id, key in zip(events, keys, strict=True):
+                    await leak_is_handled(alice, bot, room, event_id, key.npub)
+                await bot.drain()
+                assert not task.done(), "the bot stopped under rate limiting"
+                assert_clean(alice, bot, planted)
+                warned_in = {s.room_id for s in alice.seen if from_bot(bot, other_room=room)(s)}
+                assert len(warned_in) == 1, "more than one direct chat was opened with alice"
+
+    assert not [a for a in alice_sent.attempts if a.status == 429], "the poster was throttled, not the bot"
+    limited = [a for a in sent.attempts if a.status == 429]
+    assert any("/redact/" in a.path for a in limited), "no redaction was rate-limited: tighten TIGHT"
+    tries: dict[str, list[Attempt]] = {}
+    for a in sent.attempts:
+        tries.setdefault(a.path, []).append(a)
+    for path_tries in tries.values():
+        for a, b in itertools.pairwise(path_tries):
+            if a.status == 429:
+                assert a.retry_after > 0
+                assert b.start - a.end >= a.retry_after - SLACK, "tried again before retry_after_ms"
+        if any(a.status == 429 for a in path_tries):
+            assert path_tries[-1].status == 200, "a rate-limited request was given up"
