@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
+# The code under test is this checkout's, whatever checkout the editable install points at. Its
+# plugins go ahead of tests/, whose nsecguard_matrix test package would shadow the plugin package.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins"))
 
 from keygen import (
     TestKey,
@@ -22,6 +25,11 @@ from keygen import assert_no_key as assert_no_secret
 __all__ = ["ROOT", "Key", "Repo", "TestKey", "assert_no_secret", "new_key", "run_cli"]
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# ... and in the processes the tests start (the CLI, Synapse with the nsecguard module)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(ROOT), str(ROOT / "plugins"), *filter(None, [os.environ.get("PYTHONPATH")])]
+)
 
 
 @pytest.fixture(autouse=True)

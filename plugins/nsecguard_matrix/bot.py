@@ -68,7 +68,8 @@ HANDLED_KEPT = 5000  # event ids remembered across restarts
 PENDING_KEPT = 1000  # undecryptable events waiting for their room key
 SYNC_TIMEOUT_MS = 30_000
 REDACTION_PRIORITY_S = 2.0  # housekeeping waits at most this long for a sync's redactions
-MAX_BACKOFF_S = 30.0
+MAX_BACKOFF_S = 30.0  # longest wait between two failed syncs (error responses)
+MAX_RETRY_WAIT_S = 15.0  # longest wait between two tries of a request while the server is unreachable
 FOLLOW_UP_DELAY = 0.15  # seconds between a redaction and its safe copy and warning
 FOLLOW_UP_INTERVAL = 1.0  # seconds between two safe copies in one room (later leaks share one)
 
@@ -137,14 +138,16 @@ class State:
             self.handled.popitem(last=False)
 
 
-def make_client(config: Config) -> Any:
+def make_client(config: Config, *, max_retry_wait: float = MAX_RETRY_WAIT_S) -> Any:
+    """The nio client. A request that cannot reach the server is tried again, forever, with
+    waits growing from 0 to `max_retry_wait` seconds."""
     client_config = nio.AsyncClientConfig(
         encryption_enabled=config.encryption,
         store_sync_tokens=False,  # the bot persists its own, after handling each sync
         max_limit_exceeded=None,  # M_LIMIT_EXCEEDED: wait retry_after_ms, then retry, forever
         max_timeouts=None,  # connection lost: retry forever, with backoff
         backoff_factor=0.25,
-        max_timeout_retry_wait_time=15,
+        max_timeout_retry_wait_time=max_retry_wait,
         request_timeout=60,
     )
     config.store_path.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -579,8 +582,7 @@ class GuardBot:
         lock = self._dm_locks.setdefault(user_id, asyncio.Lock())
         async with lock:
             room_id = self.state.dm_rooms.get(user_id)
-            room = self.client.rooms.get(room_id) if room_id else None
-            if room is not None and (user_id in room.users or user_id in room.invited_users):
+            if room_id is not None and self._in_dm(room_id, user_id):
                 return room_id
             self._creating += 1
             try:
@@ -599,12 +601,19 @@ class GuardBot:
                 return None
             self.state.save()
             log.info("opened direct chat %s with %s", resp.room_id, user_id)
-            # nio sends only to rooms it has synced: wait for the sync loop to see it
+            # nio sends only to rooms it has synced: wait for the sync loop to see it, with the
+            # invite (the first sync to show the room may come before it; meanwhile, under the
+            # lock, another warning would take the room for one the user has left)
             for _ in range(200):
-                if resp.room_id in self.client.rooms:
+                if self._in_dm(resp.room_id, user_id):
                     break
                 await asyncio.sleep(0.05)
             return str(resp.room_id)
+
+    def _in_dm(self, room_id: str, user_id: str) -> bool:
+        """The bot has synced `room_id` with `user_id` in it or invited to it."""
+        room = self.client.rooms.get(room_id)
+        return room is not None and (user_id in room.users or user_id in room.invited_users)
 
     # ---- power ----------------------------------------------------------------------------
 

@@ -2,6 +2,9 @@
 
 SQLite, a free port, client API only, no federation, raised rate limits, registration by
 shared secret. Needs `pip install 'nsecguard[synapse]'` (matrix-synapse). Not for production.
+
+`stop()` (or `kill()`, a crash) then `start()` again brings the same server back: same port,
+same data directory, same secrets, so clients' access tokens and sync tokens stay valid.
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ import hmac
 import json
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +45,25 @@ def _yaml(value: Any) -> str:
 
 class LocalSynapse:
     def __init__(
-        self, base_dir: Path, *, modules: Sequence[dict[str, Any]] = (), port: int | None = None
+        self,
+        base_dir: Path,
+        *,
+        modules: Sequence[dict[str, Any]] = (),
+        port: int | None = None,
+        extra_config: Mapping[str, Any] | None = None,
     ) -> None:
+        """`extra_config`: top-level homeserver.yaml keys that replace the defaults (for
+        example tight `rc_message` rate limits)."""
         self.base_dir = base_dir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server_name = SERVER_NAME
         self.modules = list(modules)
+        self.extra_config = dict(extra_config or {})
+        # made once: a restart keeps them
         self.shared_secret = secrets.token_hex(16)
+        self._macaroon_secret = secrets.token_hex(16)
+        self._form_secret = secrets.token_hex(16)
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = base_dir / "homeserver.log"
 
@@ -105,8 +121,8 @@ class LocalSynapse:
             "enable_registration": True,
             "enable_registration_without_verification": True,
             "registration_shared_secret": self.shared_secret,
-            "macaroon_secret_key": secrets.token_hex(16),
-            "form_secret": secrets.token_hex(16),
+            "macaroon_secret_key": self._macaroon_secret,
+            "form_secret": self._form_secret,
             "presence": {"enabled": False},
             "rc_message": _FAST,
             "rc_admin_redaction": _FAST,
@@ -120,10 +136,18 @@ class LocalSynapse:
             "rc_3pid_validation": _FAST,
             "rc_delayed_event_mgmt": _FAST,
             "modules": self.modules,
+            **self.extra_config,
         }
         self.config_path.write_text(_yaml(config))
 
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
     def start(self, timeout: float = 60.0) -> None:
+        """Start the server and wait until it answers (again, after `stop()` or `kill()`)."""
+        if self.running:
+            raise FatalError("synapse is already running")
         self.write_config()
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         with (self.base_dir / "stderr.log").open("ab") as err:
@@ -166,6 +190,15 @@ class LocalSynapse:
                 self.proc.wait()
         self.proc = None
 
+    def kill(self) -> None:
+        """A crash: SIGKILL, no shutdown. `start()` brings the server back."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+        self.proc = None
+
     def __enter__(self) -> LocalSynapse:
         self.start()
         return self
@@ -196,3 +229,18 @@ class LocalSynapse:
         )
         with urllib.request.urlopen(req, timeout=30) as r:
             return str(json.load(r)["user_id"])
+
+    def unthrottle(self, user_id: str, admin_token: str) -> None:
+        """Exempt `user_id` from every message rate limit (admin API; `admin_token` of an admin)."""
+        path = f"/_synapse/admin/v1/users/{urllib.parse.quote(user_id)}/override_ratelimit"
+        self._call("POST", path, {"messages_per_second": 0, "burst_count": 0}, token=admin_token)
+
+    def _call(self, method: str, path: str, body: dict[str, Any], *, token: str | None = None) -> Any:
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        req = urllib.request.Request(
+            self.url + path, data=json.dumps(body).encode(), headers=headers, method=method
+        )
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.load(r)

@@ -112,6 +112,36 @@ async def test_dm_can_be_turned_off(tmp_path: Path, planted: Planted) -> None:
     assert "create-dm" not in calls and calls[0] == "redact $e1"
 
 
+async def test_one_direct_chat_even_if_the_invite_is_synced_late(tmp_path: Path, planted: Planted) -> None:
+    """The sync that first shows a new direct chat may not hold the invite yet (the server is
+    still making the room): a second warning meanwhile must not open a second chat."""
+    bot, client, calls = make(tmp_path)
+    other = "!other:localhost"
+    client.rooms[other] = nio.MatrixRoom(other, BOT)
+    later: list[asyncio.Task[None]] = []
+
+    async def create(**kw: Any) -> Any:
+        calls.append("create-dm")
+        room_id = f"!dm{calls.count('create-dm')}:localhost"
+        client.rooms[room_id] = nio.MatrixRoom(room_id, BOT)
+
+        async def invite_synced() -> None:
+            await asyncio.sleep(0.2)
+            client.rooms[room_id].add_member(kw["invite"][0], None, None, invited=True)
+
+        later.append(asyncio.ensure_future(invite_synced()))
+        return nio.RoomCreateResponse(room_id)
+
+    client.room_create.side_effect = create
+    await bot.on_event(client.rooms[ROOM], text_event(planted.new().nsec, event_id="$e1"))
+    await bot.on_event(client.rooms[other], text_event(planted.new().nsec, event_id="$e2"))
+    await asyncio.gather(*bot._redacting)
+    await bot.drain()
+    await asyncio.gather(*later)
+    assert calls.count("create-dm") == 1
+    assert len([c for c in calls if c.startswith("send !dm1:localhost")]) == 2
+
+
 async def test_without_power_it_says_so_and_warns(tmp_path: Path, planted: Planted) -> None:
     bot, client, calls = make(tmp_path)
     client.room_redact.side_effect = None
