@@ -70,6 +70,7 @@ SYNC_TIMEOUT_MS = 30_000
 REDACTION_PRIORITY_S = 2.0  # housekeeping waits at most this long for a sync's redactions
 MAX_BACKOFF_S = 30.0  # longest wait between two failed syncs (error responses)
 MAX_RETRY_WAIT_S = 15.0  # longest wait between two tries of a request while the server is unreachable
+STOP_GRACE_S = 10.0  # on SIGTERM, how long events in hand may take to finish before being cut off
 FOLLOW_UP_DELAY = 0.15  # seconds between a redaction and its safe copy and warning
 FOLLOW_UP_INTERVAL = 1.0  # seconds between two safe copies in one room (later leaks share one)
 
@@ -709,8 +710,15 @@ async def run_bot(config: Config) -> None:
     stop = asyncio.ensure_future(bot.stopped.wait())
     await asyncio.wait({runner, stop}, return_when=asyncio.FIRST_COMPLETED)
     if not runner.done():
+        # `run` finishes the events in hand (redactions under way), then returns; while the
+        # server is away that could be never, so it has a grace period. What is cut off is
+        # handled again after a restart: the sync position is saved only once it is done.
+        await asyncio.wait({runner}, timeout=STOP_GRACE_S)
+    if not runner.done():
+        log.warning("stopping: events still in hand after %.0f s are left for the next start", STOP_GRACE_S)
         runner.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await runner
     else:
+        stop.cancel()
         runner.result()

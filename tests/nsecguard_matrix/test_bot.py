@@ -222,3 +222,34 @@ def test_log_scrubber(planted: Planted) -> None:
     )
     KeyScrubber().filter(record)
     assert not planted.found_in(record.getMessage()) and key.npub in record.getMessage()
+
+
+@pytest.mark.parametrize(("work_s", "finished"), [(0.05, True), (60.0, False)])
+async def test_a_stop_lets_events_in_hand_finish_within_a_grace_period(
+    monkeypatch: pytest.MonkeyPatch, work_s: float, finished: bool
+) -> None:
+    """SIGTERM while a redaction is under way: it is finished if it can be (a restart would
+    handle it again otherwise), but a server that went away cannot hold the stop up forever."""
+    from nsecguard_matrix import bot as bot_module
+
+    done: list[bool] = []
+
+    class Busy:
+        def __init__(self, config: Config) -> None:
+            self.stopped = asyncio.Event()
+
+        async def run(self) -> None:
+            await self.stopped.wait()
+            await asyncio.sleep(work_s)  # the events in hand
+            done.append(True)
+
+    monkeypatch.setattr(bot_module, "GuardBot", Busy)
+    monkeypatch.setattr(bot_module, "STOP_GRACE_S", 0.5)
+    runner = asyncio.ensure_future(bot_module.run_bot(Mock(spec=Config)))
+    await asyncio.sleep(0.05)
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGTERM)  # the handler run_bot installed sets `stopped`
+    await asyncio.wait_for(runner, 5)
+    assert done == ([True] if finished else [])
