@@ -65,6 +65,7 @@ install_key_scrubber()
 
 STATE_FILE = "nsecguard-state.json"
 HANDLED_KEPT = 5000  # event ids remembered across restarts
+OWN_ROOMS_KEPT = 10_000  # direct chats it opened, remembered across restarts
 PENDING_KEPT = 1000  # undecryptable events waiting for their room key
 SYNC_TIMEOUT_MS = 30_000
 REDACTION_PRIORITY_S = 2.0  # housekeeping waits at most this long for a sync's redactions
@@ -99,6 +100,9 @@ class State:
         self.user_id: str | None = None
         self.next_batch: str | None = None
         self.dm_rooms: dict[str, str] = {}
+        # every direct chat it ever opened (a user who left one gets a new one): its own rooms,
+        # where it has all power (room version 12 lists no creator in the power levels)
+        self.own_rooms: list[str] = []
         self.told: dict[str, list[int]] = {}  # room -> [have, need] last told to its admins
         self.handled: OrderedDict[str, None] = OrderedDict()
 
@@ -114,6 +118,7 @@ class State:
         self.user_id = data.get("user_id")
         self.next_batch = data.get("next_batch")
         self.dm_rooms = dict(data.get("dm_rooms", {}))
+        self.own_rooms = [r for r in data.get("own_rooms", []) if isinstance(r, str)]
         self.told = dict(data.get("told", {}))
         self.handled = OrderedDict.fromkeys(data.get("handled", []))
 
@@ -124,6 +129,7 @@ class State:
             "access_token": self.access_token,
             "next_batch": self.next_batch,
             "dm_rooms": self.dm_rooms,
+            "own_rooms": self.own_rooms[-OWN_ROOMS_KEPT:],
             "told": self.told,
             "handled": list(self.handled),
         }
@@ -595,6 +601,7 @@ class GuardBot:
                 )
                 if isinstance(resp, nio.RoomCreateResponse):
                     self.state.dm_rooms[user_id] = resp.room_id
+                    self.state.own_rooms.append(resp.room_id)
             finally:
                 self._creating -= 1
             if not isinstance(resp, nio.RoomCreateResponse):
@@ -621,9 +628,9 @@ class GuardBot:
     def _check_power_everywhere(self) -> None:
         if self._creating:
             return  # a room the bot is creating may show up before its id is known
-        dm_rooms = set(self.state.dm_rooms.values())
+        own = {*self.state.dm_rooms.values(), *self.state.own_rooms}
         for room_id, room in list(self.client.rooms.items()):
-            if room_id in dm_rooms or not self.watches(room_id):
+            if room_id in own or not self.watches(room_id):
                 continue
             levels = room.power_levels
             have = levels.get_user_level(self.user_id)

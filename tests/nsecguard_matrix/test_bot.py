@@ -253,3 +253,23 @@ async def test_a_stop_lets_events_in_hand_finish_within_a_grace_period(
     os.kill(os.getpid(), signal.SIGTERM)  # the handler run_bot installed sets `stopped`
     await asyncio.wait_for(runner, 5)
     assert done == ([True] if finished else [])
+
+
+async def test_its_own_direct_chats_are_never_taken_for_rooms_without_power(tmp_path: Path) -> None:
+    """In room version 12 a room's creator is not in its power levels, so nio reports the bot's
+    level in a direct chat it opened as 0. A chat it opened (even one a user has left, replaced by
+    a newer one) must not get a "give me power" notice; other rooms still do."""
+    bot, client, calls = make(tmp_path)
+    old_dm, group = "!old-dm:localhost", "!group:localhost"
+    for room_id in (old_dm, group):
+        client.rooms[room_id] = nio.MatrixRoom(room_id, BOT)
+    client.rooms.pop(ROOM)
+    bot.state.own_rooms.append(old_dm)
+    bot.state.dm_rooms["@alice:localhost"] = "!new-dm:localhost"
+    bot._check_power_everywhere()
+    await bot.drain()
+    assert [c.split()[1] for c in calls if c.startswith("send")] == [group]
+    bot.state.save()
+    again = GuardBot(bot.config, client)
+    again.state.load()
+    assert again.state.own_rooms == [old_dm]
