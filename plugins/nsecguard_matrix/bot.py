@@ -72,6 +72,8 @@ REDACTION_PRIORITY_S = 2.0  # housekeeping waits at most this long for a sync's 
 MAX_BACKOFF_S = 30.0  # longest wait between two failed syncs (error responses)
 MAX_RETRY_WAIT_S = 15.0  # longest wait between two tries of a request while the server is unreachable
 STOP_GRACE_S = 10.0  # on SIGTERM, how long events in hand may take to finish before being cut off
+POST_ATTEMPTS = 4  # a safe copy or warning that fails is tried again after 0.5, 1 and 2 s
+POST_RETRY_S = 0.5
 FOLLOW_UP_DELAY = 0.15  # seconds between a redaction and its safe copy and warning
 FOLLOW_UP_INTERVAL = 1.0  # seconds between two safe copies in one room (later leaks share one)
 
@@ -86,6 +88,12 @@ SYNC_FILTER: dict[str, Any] = {
         "account_data": {"not_types": ["*"]},
     },
 }
+
+# error codes that another try will not change
+_PERMANENT = {
+    "M_FORBIDDEN", "M_NOT_FOUND", "M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON", "M_UNKNOWN_TOKEN",
+    "M_MISSING_TOKEN", "M_UNSUPPORTED_ROOM_VERSION", "M_USER_DEACTIVATED",
+}  # fmt: skip
 
 Hook = Callable[[str, dict[str, Any]], None]
 
@@ -569,21 +577,32 @@ class GuardBot:
         await self._post(room_id, content, "dm", leaks)
 
     async def _post(self, room_id: str, content: dict[str, Any], what: str, leaks: list[guard.Leak]) -> None:
+        """Send a safe copy, a warning or a notice; an error that may pass (a server error, a
+        room not synced yet) is tried again a few times: a lost warning is a user not told."""
         ids = ", ".join(leak.event_id for leak in leaks)
         npubs = ", ".join(dict.fromkeys(n for leak in leaks for n in leak.npubs))
-        try:
-            resp = await self.client.room_send(
-                room_id, "m.room.message", content, ignore_unverified_devices=True
-            )
-        except Exception as exc:
-            log.warning("cannot post %s for %s in %s: %s", what, ids, room_id, type(exc).__name__)
-            return
-        if isinstance(resp, nio.RoomSendResponse):
-            log.info("posted %s for %s in %s (%s)", what, ids, room_id, npubs)
-            for leak in leaks:
-                self._emit(what, leak, room_id=room_id, content=content)
-        else:
+        for attempt in range(POST_ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(POST_RETRY_S * 2 ** (attempt - 1))
+            try:
+                resp = await self.client.room_send(
+                    room_id, "m.room.message", content, ignore_unverified_devices=True
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                problem = type(exc).__name__
+                log.warning("cannot post %s for %s in %s: %s", what, ids, room_id, problem)
+                continue
+            if isinstance(resp, nio.RoomSendResponse):
+                log.info("posted %s for %s in %s (%s)", what, ids, room_id, npubs)
+                for leak in leaks:
+                    self._emit(what, leak, room_id=room_id, content=content)
+                return
             log.warning("cannot post %s for %s in %s: %s", what, ids, room_id, resp.status_code)
+            if resp.status_code in _PERMANENT:
+                return
+        log.error("gave up posting %s for %s in %s", what, ids, room_id)
 
     async def _dm_room(self, user_id: str) -> str | None:
         lock = self._dm_locks.setdefault(user_id, asyncio.Lock())

@@ -273,3 +273,40 @@ async def test_its_own_direct_chats_are_never_taken_for_rooms_without_power(tmp_
     again = GuardBot(bot.config, client)
     again.state.load()
     assert again.state.own_rooms == [old_dm]
+
+
+async def test_a_failed_safe_copy_or_warning_is_tried_again(
+    tmp_path: Path, planted: Planted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server error on the safe copy, and an exception on the warning, are passing troubles:
+    both go out on a later try. A refusal (M_FORBIDDEN) is not tried again."""
+    from nsecguard_matrix import bot as bot_module
+
+    monkeypatch.setattr(bot_module, "POST_RETRY_S", 0.01)
+    bot, client, _calls = make(tmp_path)
+    failures = {"room": 1, "dm": 1}
+    sent: list[str] = []
+
+    async def flaky(room_id: str, type: str, content: dict[str, Any], **kw: Any) -> Any:
+        where = "room" if room_id == ROOM else "dm"
+        if failures[where]:
+            failures[where] -= 1
+            if where == "dm":
+                raise nio.LocalProtocolError("room not synced yet")
+            return nio.RoomSendError("server error", "M_UNKNOWN")
+        sent.append(where)
+        return nio.RoomSendResponse("$sent", room_id)
+
+    client.room_send.side_effect = flaky
+    await handle(bot, text_event(planted.new().nsec))
+    assert sorted(sent) == ["dm", "room"] and failures == {"room": 0, "dm": 0}
+
+    refusals: list[str] = []
+
+    async def forbidden(room_id: str, type: str, content: dict[str, Any], **kw: Any) -> Any:
+        refusals.append(room_id)
+        return nio.RoomSendError("no", "M_FORBIDDEN")
+
+    client.room_send.side_effect = forbidden
+    await handle(bot, text_event(planted.new().nsec, event_id="$e2"))
+    assert refusals.count(ROOM) == 1
