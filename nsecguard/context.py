@@ -128,8 +128,46 @@ def _is_negative(ordered: list[str]) -> bool:
 
 
 def judge_phrase(text: bytes) -> Verdict:
-    """Walk the names in `text` from its end (nearest the value) outward."""
+    """Walk the names in `text` from its end (nearest the value) outward.
+
+    In prose, "X of the Y" and "X made with the Y" are about X: "the hash of my private key" is
+    a hash, "the private key of the bot" is a key ("the value of the private key" is read as
+    "the private key": its head says nothing)."""
     idents = _IDENT.findall(text)[-_MAX_IDENTS:]
+    if any(x.lower() in _OF or x.lower() in _MADE_WITH for x in idents):
+        return _prose(text) or _walk(idents)
+    return _walk(idents)
+
+
+def _prose(text: bytes) -> Verdict | None:
+    """The verdict of "X of the Y", "X made with the Y" in the last clause of `text`, if its
+    head decides it."""
+    clause = _CLAUSE.split(text.rstrip(b" \t:=\"'`,;"))[-1]  # "made by nak, my nsec": the last one
+    idents = _IDENT.findall(clause)[-_MAX_IDENTS:]
+    for i in range(len(idents) - 1, 0, -1):
+        word = idents[i].lower()
+        if word not in _OF and word not in _MADE_WITH:
+            continue
+        if len(idents) - i > 5:  # the preposition, then "my nostr private key" at most
+            break
+        head, tail = _walk(idents[:i]), _walk(idents[i + 1 :])
+        if word in _MADE_WITH and tail is Verdict.STRONG:  # "a signature made with the key"
+            words = [w for x in idents[max(0, i - 3) : i] for w in words_of(x.decode("ascii"))]
+            if head is Verdict.NEGATIVE or _is_negative(words) or _MADE_FROM_A_KEY & set(words):
+                return Verdict.NEGATIVE
+        if head is not Verdict.NONE:  # "the private key of the bot", "the hash of my nsec"
+            return head
+        break
+    return None
+
+
+_CLAUSE = re.compile(rb"[,;!?]|\.\s")
+_OF = {b"of", b"for"}
+_MADE_WITH = {b"with", b"by", b"from"}
+_MADE_FROM_A_KEY = {"encrypted", "signed", "derived", "computed", "generated"}
+
+
+def _walk(idents: list[bytes]) -> Verdict:
     seen: set[str] = set()
     verdict = Verdict.NONE
     nearer = ""
