@@ -20,6 +20,8 @@ import sys
 import tempfile
 import time
 
+from _install import here, installed
+
 
 def source_file(seed: int, size: int = 20_000) -> str:
     rng = random.Random(seed)
@@ -44,20 +46,12 @@ def median_ms(cmd: list[str], cwd: str, runs: int) -> float:
     return statistics.median(times) * 1000
 
 
-def installed(venv: str) -> str:
-    """A fresh virtual environment holding a regular install of this checkout; its python."""
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-    python = os.path.join(venv, "bin", "python")
-    subprocess.run([python, "-m", "pip", "install", "-q", repo], check=True)
-    return python
-
-
 def main() -> None:
     args = [a for a in sys.argv[1:] if a != "--here"]
     runs = int(args[0]) if args else 15
     with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as venv:
-        python = sys.executable if "--here" in sys.argv else installed(venv)
+        nsecguard = here() if "--here" in sys.argv else [installed(venv)]
+        python = sys.executable if "--here" in sys.argv else os.path.join(venv, "bin", "python")
         env = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
         os.environ.update(env)
         os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # measure as installed: with .pyc files
@@ -69,8 +63,6 @@ def main() -> None:
                 fh.write(source_file(i))
             names.append(name)
         subprocess.run(["git", "add", *names], cwd=tmp, check=True)
-        exe = os.path.join(os.path.dirname(python), "nsecguard")
-        nsecguard = [exe] if os.path.exists(exe) else [python, "-m", "nsecguard"]
         median_ms([*nsecguard, "scan", "--staged"], tmp, 2)  # warm caches (.pyc, hyperscan database)
         median_ms([*nsecguard, "scan", "--pre-commit", *names], tmp, 1)
         results = {

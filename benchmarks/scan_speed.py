@@ -3,7 +3,10 @@
 Whole-process wall time on the same tree, measured in this one run, printed as ratios. The tree
 is Python's own standard library by default (real source text), or any directory given.
 
-    python benchmarks/scan_speed.py [TREE] [--runs N] [--no-python-fallback]
+    python benchmarks/scan_speed.py [TREE] [--runs N] [--no-python-fallback] [--here]
+
+nsecguard runs from a regular install of this checkout in a fresh virtual environment, as users
+get it (`--here`: the current environment's, e.g. a development install, ~25 ms slower to start).
 
 ripgrep runs with the candidate patterns nsecguard's first pass looks for:
     rg -uu -e '(?i)nsec1[02-9ac-hj-np-z]{58}' -e '[0-9a-fA-F]{64}' TREE
@@ -17,10 +20,12 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import sysconfig
+import tempfile
 import time
 from collections.abc import Sequence
+
+from _install import here, installed
 
 RG_PATTERNS = ["-e", "(?i)nsec1[02-9ac-hj-np-z]{58}", "-e", "[0-9a-fA-F]{64}"]
 
@@ -67,12 +72,18 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-python-fallback", action="store_true", help="skip the no-Hyperscan run")
     parser.add_argument("--detect-secrets", action="store_true", help="also time detect-secrets (slow)")
+    parser.add_argument("--here", action="store_true", help="use this environment's nsecguard")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as venv:
+        return measure(args, here() if args.here else [installed(venv)])
+
+
+def measure(args: argparse.Namespace, exe: list[str]) -> int:
     root = os.path.abspath(args.tree)
     files, size = tree_size(root)
     print(f"tree: {root}: {files} files, {size / 1e6:.1f} MB")
     warm(root)
-    nsecguard = [sys.executable, "-m", "nsecguard", "scan", "--format", "json", "-o", os.devnull, root]
+    nsecguard = [*exe, "scan", "--format", "json", "-o", os.devnull, root]
     results: dict[str, float] = {}
     rg = shutil.which("rg")
     if rg:
