@@ -50,6 +50,18 @@ _NEGATIVE = {
     "msg", "message", "digest32",
     "url", "uri", "image", "file", "content", "data", "random", "test_hash",
 }  # fmt: skip
+# a key named for another chain (`ETH_PRIVATE_KEY`, `btc_wif`) is that chain's key, not a Nostr
+# account's (a bare `PRIVATE_KEY=0x<hex>` cannot be told apart, and is reported)
+_OTHER_CHAINS = {
+    "eth", "ethereum", "evm", "web3", "metamask", "hardhat", "ganache", "foundry", "infura",
+    "alchemy", "polygon", "bsc", "bnb", "arbitrum", "optimism", "solana", "tron", "wif",
+    "bitcoin", "btc", "xprv", "tprv", "mnemonic", "bip32", "bip39",
+}  # fmt: skip
+
+def _other_chain(words: set[str]) -> bool:
+    return bool(words & _OTHER_CHAINS) and not words & {"nostr", "nsec", "npub"}
+
+
 # words that carry no meaning of their own: keep walking outward past them
 _TRANSPARENT = {
     "let", "const", "var", "val", "mut", "export", "set", "my", "the", "a", "an", "is", "are",
@@ -171,7 +183,8 @@ def _walk(idents: list[bytes]) -> Verdict:
     seen: set[str] = set()
     verdict = Verdict.NONE
     nearer = ""
-    for ident in reversed(idents):
+    for at in range(len(idents) - 1, -1, -1):
+        ident = idents[at]
         ordered = words_of(ident.decode("ascii"))
         words = set(ordered)
         if not words:
@@ -180,10 +193,13 @@ def _walk(idents: list[bytes]) -> Verdict:
             nearer = ident.decode("ascii").lower()
             continue  # `private val groupKey`: an access modifier, not the word "private"
         nearer = ident.decode("ascii").lower()
-        if _is_negative(ordered):
+        if _is_negative(ordered) or _other_chain(words):
             return Verdict.NEGATIVE
         seen |= words
         if _is_strong(seen):
+            # "my ethereum private key": the chain is named just before, as its own word
+            if any(_other_chain(set(words_of(x.decode("ascii")))) for x in idents[max(0, at - 2) : at]):
+                return Verdict.NEGATIVE
             return Verdict.STRONG
         if words & _WEAK or words & {"key"}:
             verdict = Verdict.WEAK

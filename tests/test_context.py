@@ -43,6 +43,11 @@ from nsecguard.context import Verdict, judge_phrase, words_of
         ('key = "', Verdict.NONE),
         ("tree ", Verdict.NEGATIVE),
         ("", Verdict.NONE),
+        # another chain's key, named as such (a bare PRIVATE_KEY cannot be told apart)
+        ("ETH_PRIVATE_KEY=", Verdict.NEGATIVE),
+        ("my ethereum private key: ", Verdict.NEGATIVE),
+        ("DEPLOYER_PRIVATE_KEY=", Verdict.STRONG),
+        ("eth_nostr_bridge_nsec = ", Verdict.STRONG),
         # prose: "X of the Y" is about X; "X made with the Y" too, when Y is the key
         ("the sha256 of my private key: ", Verdict.NEGATIVE),
         ("pubkey of the private key = ", Verdict.NEGATIVE),

@@ -178,6 +178,8 @@ NEGATIVES: dict[str, Case] = {
     "a key pair built from the public key": lambda k, o: (
         f'val kp = KeyPair(pubKey = "{k.hex}".hexToByteArray())\n'
     ),
+    "an ethereum key in a .env": lambda k, o: f"ETH_PRIVATE_KEY=0x{k.hex}\nINFURA_URL=https://x\n",
+    "a bitcoin key, in prose": lambda k, o: f"my bitcoin private key: {k.hex}\n",
     "a hash of the key, in prose": lambda k, o: f"The sha256 of my nostr private key: {k.hex}\n",
     "a comment above a hash": lambda k, o: f"# private key derivation test\nsha = {k.hex}\n",
 }
