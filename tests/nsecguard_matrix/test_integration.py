@@ -34,16 +34,23 @@ def make_bot(hs: Any, store: Path, name: str, **extra: Any) -> GuardBot:
 
 
 @contextlib.asynccontextmanager
-async def running(bot: GuardBot) -> AsyncIterator[GuardBot]:
+async def running_task(bot: GuardBot) -> AsyncIterator[asyncio.Task[None]]:
+    """The bot running, after its first sync; stopped (and awaited) on the way out."""
     task = asyncio.ensure_future(bot.run())
     try:
         await wait_until(lambda: bot.synced.is_set() or task.done(), 30, "the bot's first sync")
         if task.done():
             task.result()
-        yield bot
+        yield task
     finally:
         bot.stopped.set()
         await asyncio.wait_for(task, 30)
+
+
+@contextlib.asynccontextmanager
+async def running(bot: GuardBot) -> AsyncIterator[GuardBot]:
+    async with running_task(bot):
+        yield bot
 
 
 @contextlib.asynccontextmanager

@@ -7,7 +7,6 @@ evidence that the server really was unreachable, or really answered 429.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 import time
@@ -27,7 +26,12 @@ from nsecguard_matrix.bot import GuardBot, make_client  # noqa: E402
 from nsecguard_matrix.config import Config  # noqa: E402
 from nsecguard_matrix.demo import Peer, wait_until  # noqa: E402
 from nsecguard_matrix.local_synapse import LocalSynapse  # noqa: E402
-from tests.nsecguard_matrix.test_integration import PASSWORD, assert_clean, from_bot  # noqa: E402
+from tests.nsecguard_matrix.test_integration import (  # noqa: E402
+    PASSWORD,
+    assert_clean,
+    from_bot,
+    running_task,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -111,19 +115,6 @@ def new_bot(hs: LocalSynapse, store: Path) -> GuardBot:
 
 
 @contextlib.asynccontextmanager
-async def running(bot: GuardBot) -> AsyncIterator[asyncio.Task[None]]:
-    task = asyncio.ensure_future(bot.run())
-    try:
-        await wait_until(lambda: bot.synced.is_set() or task.done(), 30, "the bot's first sync")
-        if task.done():
-            task.result()
-        yield task
-    finally:
-        bot.stopped.set()
-        await asyncio.wait_for(task, 30)
-
-
-@contextlib.asynccontextmanager
 async def user(hs: LocalSynapse, user_id: str) -> AsyncIterator[Peer]:
     peer = Peer(hs.url, user_id, PASSWORD)
     await peer.start()
@@ -147,7 +138,7 @@ async def test_the_bot_reconnects_with_backoff_after_the_homeserver_went_away(
         bot = new_bot(hs, store)
         sent = Recorder(bot.client)
         alice_id = hs.register(uid("alice"), PASSWORD)
-        async with running(bot) as task:
+        async with running_task(bot) as task:
             async with user(hs, alice_id) as alice:
                 room = await alice.create_room([bot.user_id], bot_level=50)
                 await wait_until(lambda: room in bot.client.rooms, 20, "the bot to join")
@@ -208,7 +199,7 @@ async def test_rate_limits_are_waited_out_and_no_leak_is_missed(
             # alice posts the burst: she, not the bot, is exempt from the limit
             hs.unthrottle(alice_id, alice.client.access_token)
             alice_sent = Recorder(alice.client)
-            async with running(bot) as task:
+            async with running_task(bot) as task:
                 room = await alice.create_room([bot.user_id], bot_level=50)
                 await wait_until(lambda: room in bot.client.rooms, 20, "the bot to join")
                 keys = [planted.new() for _ in range(8)]
