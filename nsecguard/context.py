@@ -58,6 +58,7 @@ _OTHER_CHAINS = {
     "bitcoin", "btc", "xprv", "tprv", "mnemonic", "bip32", "bip39",
 }  # fmt: skip
 
+
 def _other_chain(words: set[str]) -> bool:
     return bool(words & _OTHER_CHAINS) and not words & {"nostr", "nsec", "npub"}
 
