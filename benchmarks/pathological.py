@@ -34,6 +34,10 @@ CASES: dict[str, Callable[[int], bytes]] = {
     "a YAML list of unnamed hex": lambda n: b"values:\n" + (b"  - " + _key_hex() + b"\n") * (n // 69),
     "a JSON list on one line": lambda n: b'{"values": [' + (b'"' + _key_hex() + b'", ') * (n // 68) + b"]}",
     "a CSV column of unnamed hex": lambda n: b"name,value\n" + (b"x," + _key_hex() + b"\n") * (n // 67),
+    "32-number arrays named sk": lambda n: (
+        (b"sk = [" + b", ".join(b"%d" % (i + 1) for i in range(32)) + b"]\n") * (n // 130)
+    ),
+    "megabytes of comma-separated numbers": lambda n: b"[" + b"7, " * (n // 3) + b"]",
 }
 
 

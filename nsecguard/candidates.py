@@ -18,6 +18,12 @@ HEX = 2
 NCRYPTSEC = 4
 URI = 8
 BASE64 = 16
+BYTES = 32
+
+# A key as 32 numbers in brackets: `Uint8Array(32) [ 59, 240, … ]` (how Node prints nostr-tools'
+# keys), Rust `[0x3b, …]`, Go `[]byte{…}`, a Python list. Exactly 32, each of 1-3 digits.
+_BYTE = rb"(?:0[xX][0-9a-fA-F]{1,2}|[0-9]{1,3})"
+BYTE_ARRAY = rb"[\[{(]\s*" + _BYTE + rb"(?:\s*,\s*" + _BYTE + rb"){31}\s*,?\s*[\]})]"
 
 # Any base64 token that can hold a key is at least 84 characters long (a 64-hex key encodes to
 # 88, an nsec to 84), or, wrapped by `base64`/MIME, 76 to a line. One plain run of the alphabet
@@ -31,6 +37,7 @@ _PATTERNS: tuple[tuple[int, bytes, bool], ...] = (
     (NCRYPTSEC, rb"ncryptsec1", True),
     (URI, rb"bunker://|nostrconnect://|walletconnect|bunker%3a|nostrconnect%3a", True),
     (BASE64, _B64_RUN, False),
+    (BYTES, BYTE_ARRAY, False),
 )
 
 Prefilter = Callable[[bytes], int]
@@ -117,6 +124,7 @@ def _store(path: str, blob: bytes) -> None:
 _HEX_MAP = bytes(1 if chr(i) in "0123456789abcdefABCDEF" else 0 for i in range(256))
 _HEX_RUN = b"\x01" * 64
 _FALLBACK_B64 = re.compile(_B64_RUN)
+_FALLBACK_BYTES = re.compile(BYTE_ARRAY)
 
 
 _URI_MARKS = (b"bunker://", b"nostrconnect://", b"walletconnect", b"bunker%3a", b"nostrconnect%3a")
@@ -135,6 +143,8 @@ def python_prefilter(buf: bytes) -> int:
         mask |= HEX
     if _FALLBACK_B64.search(buf):
         mask |= BASE64
+    if b"," in buf and _FALLBACK_BYTES.search(buf):
+        mask |= BYTES
     return mask
 
 

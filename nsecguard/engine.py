@@ -163,6 +163,8 @@ def _scan(buf: _Buffer, options: Options, depth: int, outer: _Outer | None) -> l
         hits.extend(_uris(buf.data, taken))
     if mask & candidates.HEX:
         hits.extend(_hexes(buf, taken, outer))
+    if mask & candidates.BYTES:
+        hits.extend(_byte_arrays(buf))
     if mask & candidates.BASE64 and options.decode_base64 and depth < MAX_BASE64_DEPTH:
         hits.extend(_base64(buf, options, depth))
     return hits
@@ -328,6 +330,48 @@ def _hexes(buf: _Buffer, taken: list[tuple[int, int]], outer: _Outer | None) -> 
             continue
         pub = pub or keys.xonly_pubkey(value)
         yield Hit(Kind.HEX, conf, start, end, pub, keys.fingerprint_pubkey(pub), reason)
+
+
+_BYTE_ARRAY = re.compile(candidates.BYTE_ARRAY)
+_BYTE_VALUE = re.compile(rb"0[xX]([0-9a-fA-F]{1,2})|([0-9]{1,3})")
+# what stands between a name and its array: `Uint8Array(32) [`, `[u8; 32] = [`, `[]byte{`,
+# `new Uint8Array([`, `bytes([`, `vec![`
+_ARRAY_DRESS = re.compile(
+    rb"(?:new\s+)?Uint8Array(?:\.from)?\s*\(\s*\d*\s*\)?|\[u8;\s*\d+\]|\[\]byte|\bvec!|"
+    rb"\b(?:bytes|bytearray|Buffer\.from)\s*\(|&"
+)
+
+
+def _byte_arrays(buf: _Buffer) -> Iterable[Hit]:
+    """A key written as its 32 bytes: named as a private key, or proven by its public key."""
+    from nsecguard import context
+
+    data = buf.data
+    for m in _BYTE_ARRAY.finditer(data):
+        numbers = [int(h, 16) if h else int(d) for h, d in _BYTE_VALUE.findall(m.group())]
+        if len(numbers) != 32 or max(numbers) > 255:
+            continue
+        value = bytes(numbers)
+        if not keys.is_valid_secret(value):
+            continue
+        start, end = m.start() + 1, m.end() - 1  # the numbers, not the brackets
+        line_start = data.rfind(b"\n", max(0, m.start() - 160), m.start()) + 1
+        label = _ARRAY_DRESS.sub(b" ", data[max(line_start, m.start() - 160) : m.start()])
+        verdict = context.judge_phrase(label)
+        named = verdict in (context.Verdict.STRONG, context.Verdict.WEAK)
+        if not named and not buf.pubkeys:
+            continue  # numbers with no name, and no public key to prove them by (~30 µs a try)
+        pub = keys.xonly_pubkey(value)
+        if pub in buf.pubkeys:
+            conf, reason = Confidence.CERTAIN, "its public key appears in the same text"
+        elif verdict is context.Verdict.STRONG:
+            conf, reason = Confidence.HIGH, "32 bytes named as a private key"
+        elif verdict is context.Verdict.WEAK:
+            conf = Confidence.MEDIUM if buf.nostr else Confidence.LOW
+            reason = "32 bytes named as a secret"
+        else:
+            continue
+        yield Hit(Kind.HEX, conf, start, end, pub, keys.fingerprint_pubkey(pub), reason, encoding="bytes")
 
 
 _PRINTABLE = bytes(range(32, 127)) + b"\t\n\r"

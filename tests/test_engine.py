@@ -100,6 +100,21 @@ POSITIVES: dict[str, Case] = {
     "hex swift keypair constructor": lambda k, o: f'let keypair = Keypair(hex: "{k.hex}")\n',
     "hex under a comment naming it": lambda k, o: f"# the bot's nostr private key\nKEY={k.hex}\n",
     "hex in a csv column": lambda k, o: f"name,private_key\nalice,{k.hex}\n",
+    "bytes as Node prints a Uint8Array": lambda k, o: (
+        "{\n  sk: Uint8Array(32) [\n"
+        + ",\n".join("    " + ", ".join(f"{b:3d}" for b in k.secret[i : i + 12]) for i in range(0, 32, 12))
+        + f"\n  ],\n  pk: '{o.pubhex}'\n}}\n"
+    ),
+    "bytes in a rust array": lambda k, o: (
+        "let sk: [u8; 32] = [" + ", ".join(f"0x{b:02x}" for b in k.secret) + "];\n"
+    ),
+    "bytes in a go slice": lambda k, o: (
+        "seckey := []byte{" + ", ".join(f"0x{b:02X}" for b in k.secret) + "}\n"
+    ),
+    "bytes in a python list": lambda k, o: "SECRET_KEY = bytes([" + ", ".join(map(str, k.secret)) + "])\n",
+    "bytes proven by the public key": lambda k, o: (
+        "Uint8Array(32) [" + ", ".join(map(str, k.secret)) + f"]\n{k.pubhex}\n"
+    ),
     "wallet connect uri": lambda k, o: (
         f"nostr+walletconnect://{o.pubhex}?relay=wss%3A%2F%2Frelay.example.com%2Fv1&secret={k.hex}&lud16=a@b.c"
     ),
@@ -180,6 +195,13 @@ NEGATIVES: dict[str, Case] = {
     ),
     "an ethereum key in a .env": lambda k, o: f"ETH_PRIVATE_KEY=0x{k.hex}\nINFURA_URL=https://x\n",
     "a bitcoin key, in prose": lambda k, o: f"my bitcoin private key: {k.hex}\n",
+    "bytes named as a hash": lambda k, o: "const hash = [" + ", ".join(map(str, k.secret)) + "]\n",
+    "bytes with no name and no public key": lambda k, o: (
+        "Uint8Array(32) [" + ", ".join(map(str, k.secret)) + "]"
+    ),
+    "33 bytes": lambda k, o: "sk = [" + ", ".join(map(str, [*k.secret, 7])) + "]\n",
+    "numbers over 255": lambda k, o: "sk = [" + ", ".join(str(b + 256) for b in k.secret) + "]\n",
+    "32 numbers without brackets": lambda k, o: "sk," + ",".join(map(str, k.secret)) + "\n",
     "a hash of the key, in prose": lambda k, o: f"The sha256 of my nostr private key: {k.hex}\n",
     "a comment above a hash": lambda k, o: f"# private key derivation test\nsha = {k.hex}\n",
 }
