@@ -354,7 +354,11 @@ def _byte_arrays(buf: _Buffer) -> Iterable[Hit]:
         value = bytes(numbers)
         if not keys.is_valid_secret(value):
             continue
-        start, end = m.start() + 1, m.end() - 1  # the numbers, not the brackets
+        inner = _BYTE_VALUE.search(data, m.start())
+        start = inner.start() if inner else m.start() + 1  # the numbers, not the brackets
+        end = m.end() - 1
+        while end > start and data[end - 1 : end] in (b" ", b"\t", b"\r", b"\n", b","):
+            end -= 1
         line_start = data.rfind(b"\n", max(0, m.start() - 160), m.start()) + 1
         label = _ARRAY_DRESS.sub(b" ", data[max(line_start, m.start() - 160) : m.start()])
         verdict = context.judge_phrase(label)

@@ -90,6 +90,10 @@ def _by_line(text: str, findings: Sequence[Finding]) -> dict[int, list[LineSecre
     for f in findings:
         # A base64 token may run over several lines: keep the part on the finding's line.
         raw = text[f.start : f.end].split("\n", 1)[0].rstrip("\r")
+        if raw and f.encoding == "bytes":
+            # a key written as numbers: detect-secrets drops any secret without a letter in it
+            # (its is_not_alphanumeric_string filter), so the value is labelled
+            raw = "bytes: " + raw
         if raw:
             out.setdefault(f.line, []).append(LineSecret(f, raw))
     return out

@@ -23,7 +23,7 @@ NSEC, HEX = SECRET_TYPES[Kind.NSEC], SECRET_TYPES[Kind.HEX]
 
 def plant(repo: Repo) -> tuple[dict[str, Key], set[tuple[str, int, str]]]:
     """Files holding one secret of each kind; returns the keys and the expected results."""
-    k = {name: new_key() for name in ("env", "hex", "proof", "label", "nwc", "bot")}
+    k = {name: new_key() for name in ("env", "hex", "proof", "label", "nwc", "bot", "bytes")}
     repo.write(
         "config/.env", f"RELAY=wss://relay.example\nNOSTR_NSEC={k['env'].nsec}\nNOSTR_SK={k['hex'].hex}\n"
     )
@@ -43,7 +43,11 @@ def plant(repo: Repo) -> tuple[dict[str, Key], set[tuple[str, int, str]]]:
     repo.write(
         "deploy/bot.yaml", f"nostr:\n  relay: wss://relay.example\n  bot:\n    nsec: {k['bot'].nsec}\n"
     )
+    # a key as Node prints a Uint8Array: numbers only, which detect-secrets would filter out
+    rows = [", ".join(f"{b:3d}" for b in k["bytes"].secret[i : i + 12]) for i in range(0, 32, 12)]
+    repo.write("logs/run.log", "{\n  sk: Uint8Array(32) [\n    " + ",\n    ".join(rows) + "\n  ]\n}\n")
     expected = {
+        ("logs/run.log", 3, HEX),
         ("config/.env", 2, NSEC),
         ("config/.env", 3, HEX),
         ("docs/setup.md", 5, HEX),
@@ -135,6 +139,7 @@ def test_scan_matches_the_engine(repo: Repo) -> None:
             "docs/setup.md",
             "app/settings.py",
             "deploy/bot.yaml",
+            "logs/run.log",
             "data/event.json",
             "data/hashes.txt",
             "data/people.md",
