@@ -57,6 +57,19 @@ class Hit(NamedTuple):
 
 _BECH32_VALID = bech32.CHARSET.encode()
 _NSEC = re.compile(rb"(?i)nsec1(?=([0-9a-z]{58}))")
+# invisible characters a web page or chat client may put inside a long word (to let it wrap):
+# zero-width space, non-joiner and joiner, word joiner, soft hyphen, zero-width no-break space
+_INVISIBLE = (
+    b"\xe2\x80\x8b",
+    b"\xe2\x80\x8c",
+    b"\xe2\x80\x8d",
+    b"\xe2\x81\xa0",
+    b"\xc2\xad",
+    b"\xef\xbb\xbf",
+)
+_NSEC_BROKEN = re.compile(
+    rb"(?i)nsec1(?=[0-9a-z]{0,57}(?:\xe2\x80[\x8b-\x8d]|\xe2\x81\xa0|\xc2\xad|\xef\xbb\xbf))"
+)
 _NCRYPTSEC = re.compile(rb"(?i)ncryptsec1(?=([0-9a-z]{152}))")
 _HEX_RUN = re.compile(rb"[0-9a-fA-F]{64,}")
 _PUBKEY_BECH32 = re.compile(rb"(?i)n(?:pub|profile)1[02-9ac-hj-np-z]{58,}")
@@ -171,6 +184,37 @@ def _scan(buf: _Buffer, options: Options, depth: int, outer: _Outer | None) -> l
 
 
 def _nsecs(data: bytes, options: Options) -> Iterable[Hit]:
+    yield from _nsecs_unbroken(data, options)
+    if any(mark in data for mark in _INVISIBLE):
+        yield from _nsecs_broken(data, options)
+
+
+def _nsecs_broken(data: bytes, options: Options) -> Iterable[Hit]:
+    """An nsec with invisible characters inside (copied from a page that let it wrap): still
+    the key. Read past them, 58 characters after `nsec1`, no more."""
+    for m in _NSEC_BROKEN.finditer(data):
+        body, i = bytearray(), m.end()
+        stop = min(len(data), i + 58 * 4)  # a few marks between characters, not a page of them
+        while len(body) < 58 and i < stop:
+            mark = next((x for x in _INVISIBLE if data.startswith(x, i)), None)
+            if mark is not None:
+                i += len(mark)
+            elif data[i : i + 1].isalnum():
+                body += data[i : i + 1].lower()
+                i += 1
+            else:
+                break
+        if len(body) != 58 or len(bytes(body).translate(None, _BECH32_VALID)):
+            continue
+        decoded = bech32.decode(b"nsec1" + bytes(body), repair=False, hrp="nsec")
+        if decoded is None or not keys.is_valid_secret(decoded.data):
+            continue
+        pub = keys.xonly_pubkey(decoded.data)
+        reason = "nsec with invisible characters inside, valid checksum"
+        yield Hit(Kind.NSEC, Confidence.CERTAIN, m.start(), i, pub, keys.fingerprint_pubkey(pub), reason)
+
+
+def _nsecs_unbroken(data: bytes, options: Options) -> Iterable[Hit]:
     for m in _NSEC.finditer(data):
         body = m.group(1).lower()
         invalid = len(body.translate(None, _BECH32_VALID))

@@ -43,6 +43,10 @@ POSITIVES: dict[str, Case] = {
     "nsec in JSON": lambda k, o: json.dumps({"nsec": k.nsec, "npub": o.npub}),
     "nsec in a CLI line": lambda k, o: f"nak event --sec {k.nsec} -c hi wss://relay.damus.io",
     "nsec in a notebook": lambda k, o: json.dumps({"cells": [{"source": [f'KEY = "{k.nsec}"\n']}]}),
+    "nsec with a zero-width space inside": lambda k, o: f"copy this: {k.nsec[:31]}\u200b{k.nsec[31:]}",
+    "nsec with soft hyphens (a page that let it wrap)": lambda k, o: "\u00ad".join(
+        k.nsec[i : i + 12] for i in range(0, 63, 12)
+    ),
     "nsec on a minified line": lambda k, o: "var a=1;" * 40000 + f'k="{k.nsec}";' + "b=2;" * 1000,
     "hex .env": lambda k, o: f"NOSTR_SECRET_KEY={k.hex}\n",
     "hex .env quoted": lambda k, o: f'NOSTR_PRIVATE_KEY="{k.hex}"\n',
@@ -195,6 +199,7 @@ NEGATIVES: dict[str, Case] = {
     ),
     "an ethereum key in a .env": lambda k, o: f"ETH_PRIVATE_KEY=0x{k.hex}\nINFURA_URL=https://x\n",
     "a bitcoin key, in prose": lambda k, o: f"my bitcoin private key: {k.hex}\n",
+    "nsec1 then invisible characters and junk": lambda k, o: "nsec1\u200b" + "q\u200b" * 70 + k.npub,
     "bytes named as a hash": lambda k, o: "const hash = [" + ", ".join(map(str, k.secret)) + "]\n",
     "bytes with no name and no public key": lambda k, o: (
         "Uint8Array(32) [" + ", ".join(map(str, k.secret)) + "]"

@@ -42,3 +42,9 @@ def test_output_has_no_key_left(key: TestKey, key2: TestKey) -> None:
 
 def test_inline_allow_does_not_protect_a_chat_message(key: TestKey) -> None:
     assert key.nsec not in sanitize(f"{key.nsec} nsecguard: allow")
+
+
+def test_an_nsec_broken_by_invisible_characters_goes_whole(key: TestKey) -> None:
+    """Nothing of the key is left, not even the part after the zero-width space."""
+    text = f"here: {key.nsec[:25]}\u200b{key.nsec[25:50]}\u00ad{key.nsec[50:]} thanks"
+    assert sanitize(text) == f"here: nostr:{key.npub} thanks"
