@@ -38,6 +38,7 @@ CASES: dict[str, Callable[[int], bytes]] = {
         (b"sk = [" + b", ".join(b"%d" % (i + 1) for i in range(32)) + b"]\n") * (n // 130)
     ),
     "megabytes of comma-separated numbers": lambda n: b"[" + b"7, " * (n // 3) + b"]",
+    "nsec1 and zero-width spaces": lambda n: "nsec1\u200bq".encode() * (n // 10),
 }
 
 

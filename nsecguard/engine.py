@@ -67,6 +67,8 @@ _INVISIBLE = (
     b"\xc2\xad",
     b"\xef\xbb\xbf",
 )
+_INVISIBLE_MARK = rb"(?:\xe2\x80[\x8b-\x8d]|\xe2\x81\xa0|\xc2\xad|\xef\xbb\xbf)"
+_NSEC_BODY_BROKEN = re.compile(rb"(?:" + _INVISIBLE_MARK + rb"{0,3}[0-9a-zA-Z]){58}")
 _NSEC_BROKEN = re.compile(
     rb"(?i)nsec1(?=[0-9a-z]{0,57}(?:\xe2\x80[\x8b-\x8d]|\xe2\x81\xa0|\xc2\xad|\xef\xbb\xbf))"
 )
@@ -193,25 +195,22 @@ def _nsecs_broken(data: bytes, options: Options) -> Iterable[Hit]:
     """An nsec with invisible characters inside (copied from a page that let it wrap): still
     the key. Read past them, 58 characters after `nsec1`, no more."""
     for m in _NSEC_BROKEN.finditer(data):
-        body, i = bytearray(), m.end()
-        stop = min(len(data), i + 58 * 4)  # a few marks between characters, not a page of them
-        while len(body) < 58 and i < stop:
-            mark = next((x for x in _INVISIBLE if data.startswith(x, i)), None)
-            if mark is not None:
-                i += len(mark)
-            elif data[i : i + 1].isalnum():
-                body += data[i : i + 1].lower()
-                i += 1
-            else:
-                break
-        if len(body) != 58 or len(bytes(body).translate(None, _BECH32_VALID)):
+        body = _NSEC_BODY_BROKEN.match(data, m.end())
+        if body is None:
             continue
-        decoded = bech32.decode(b"nsec1" + bytes(body), repair=False, hrp="nsec")
+        chars = body.group().lower()
+        for mark in _INVISIBLE:
+            chars = chars.replace(mark, b"")
+        if len(chars.translate(None, _BECH32_VALID)):
+            continue
+        decoded = bech32.decode(b"nsec1" + chars, repair=False, hrp="nsec")
         if decoded is None or not keys.is_valid_secret(decoded.data):
             continue
         pub = keys.xonly_pubkey(decoded.data)
         reason = "nsec with invisible characters inside, valid checksum"
-        yield Hit(Kind.NSEC, Confidence.CERTAIN, m.start(), i, pub, keys.fingerprint_pubkey(pub), reason)
+        yield Hit(
+            Kind.NSEC, Confidence.CERTAIN, m.start(), body.end(), pub, keys.fingerprint_pubkey(pub), reason
+        )
 
 
 def _nsecs_unbroken(data: bytes, options: Options) -> Iterable[Hit]:
