@@ -25,12 +25,16 @@ for _i, _c in enumerate(CHARSET):
     _VALUE[ord(_c.upper())] = _i
 
 
+def _generator_for(top: int) -> int:
+    out = 0
+    for i in range(5):
+        if (top >> i) & 1:
+            out ^= _GEN[i]
+    return out
+
+
 # the generator's contribution for each value of the 5 bits shifted out: one lookup a step
-_GEN_TABLE = tuple(
-    0 ^ (_GEN[0] if t & 1 else 0) ^ (_GEN[1] if t & 2 else 0) ^ (_GEN[2] if t & 4 else 0)
-    ^ (_GEN[3] if t & 8 else 0) ^ (_GEN[4] if t & 16 else 0)
-    for t in range(32)
-)  # fmt: skip
+_GEN_TABLE = tuple(_generator_for(top) for top in range(32))
 
 
 def _step(chk: int, value: int) -> int:
@@ -44,7 +48,7 @@ def _hrp_expand(hrp: str) -> list[int]:
 def polymod_residue(hrp: str, data: list[int]) -> int:
     table = _GEN_TABLE
     chk = 1
-    for v in _hrp_expand(hrp):
+    for v in _hrp_expand(hrp):  # `_step`, inlined: this is the hot loop
         chk = ((chk & 0x1FFFFFF) << 5) ^ v ^ table[chk >> 25]
     for v in data:
         chk = ((chk & 0x1FFFFFF) << 5) ^ v ^ table[chk >> 25]

@@ -67,11 +67,10 @@ _INVISIBLE = (
     b"\xc2\xad",
     b"\xef\xbb\xbf",
 )
-_INVISIBLE_MARK = rb"(?:\xe2\x80[\x8b-\x8d]|\xe2\x81\xa0|\xc2\xad|\xef\xbb\xbf)"
+_INVISIBLE_MARK = rb"(?:" + b"|".join(map(re.escape, _INVISIBLE)) + rb")"
+_INVISIBLE_RE = re.compile(_INVISIBLE_MARK)
 _NSEC_BODY_BROKEN = re.compile(rb"(?:" + _INVISIBLE_MARK + rb"{0,3}[0-9a-zA-Z]){58}")
-_NSEC_BROKEN = re.compile(
-    rb"(?i)nsec1(?=[0-9a-z]{0,57}(?:\xe2\x80[\x8b-\x8d]|\xe2\x81\xa0|\xc2\xad|\xef\xbb\xbf))"
-)
+_NSEC_BROKEN = re.compile(rb"(?i)nsec1(?=[0-9a-z]{0,57}" + _INVISIBLE_MARK + rb")")
 _NCRYPTSEC = re.compile(rb"(?i)ncryptsec1(?=([0-9a-z]{152}))")
 _HEX_RUN = re.compile(rb"[0-9a-fA-F]{64,}")
 _PUBKEY_BECH32 = re.compile(rb"(?i)n(?:pub|profile)1[02-9ac-hj-np-z]{58,}")
@@ -198,9 +197,7 @@ def _nsecs_broken(data: bytes, options: Options) -> Iterable[Hit]:
         body = _NSEC_BODY_BROKEN.match(data, m.end())
         if body is None:
             continue
-        chars = body.group().lower()
-        for mark in _INVISIBLE:
-            chars = chars.replace(mark, b"")
+        chars = _INVISIBLE_RE.sub(b"", body.group()).lower()
         if len(chars.translate(None, _BECH32_VALID)):
             continue
         decoded = bech32.decode(b"nsec1" + chars, repair=False, hrp="nsec")
@@ -376,7 +373,7 @@ def _hexes(buf: _Buffer, taken: list[tuple[int, int]], outer: _Outer | None) -> 
 
 
 _BYTE_ARRAY = re.compile(candidates.BYTE_ARRAY)
-_BYTE_VALUE = re.compile(rb"0[xX]([0-9a-fA-F]{1,2})|([0-9]{1,3})")
+_BYTE_VALUE = re.compile(rb"0[xX]([0-9a-fA-F]{1,2})|[0-9]{1,3}")
 # what stands between a name and its array: `Uint8Array(32) [`, `[u8; 32] = [`, `[]byte{`,
 # `new Uint8Array([`, `bytes([`, `vec![`
 _ARRAY_DRESS = re.compile(
@@ -391,17 +388,14 @@ def _byte_arrays(buf: _Buffer) -> Iterable[Hit]:
 
     data = buf.data
     for m in _BYTE_ARRAY.finditer(data):
-        numbers = [int(h, 16) if h else int(d) for h, d in _BYTE_VALUE.findall(m.group())]
+        found = list(_BYTE_VALUE.finditer(data, m.start(), m.end()))
+        numbers = [int(v[1], 16) if v[1] else int(v[0]) for v in found]
         if len(numbers) != 32 or max(numbers) > 255:
             continue
         value = bytes(numbers)
         if not keys.is_valid_secret(value):
             continue
-        inner = _BYTE_VALUE.search(data, m.start())
-        start = inner.start() if inner else m.start() + 1  # the numbers, not the brackets
-        end = m.end() - 1
-        while end > start and data[end - 1 : end] in (b" ", b"\t", b"\r", b"\n", b","):
-            end -= 1
+        start, end = found[0].start(), found[-1].end()  # the numbers, not the brackets
         line_start = data.rfind(b"\n", max(0, m.start() - 160), m.start()) + 1
         label = _ARRAY_DRESS.sub(b" ", data[max(line_start, m.start() - 160) : m.start()])
         verdict = context.judge_phrase(label)

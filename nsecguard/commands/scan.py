@@ -260,12 +260,15 @@ def _baseline(args: argparse.Namespace, cfg: Config, result: ScanResult) -> None
 
 def report(result: ScanResult, args: argparse.Namespace) -> None:
     """Write the report. Paths and messages are scrubbed: a file may be named after a key."""
-    from nsecguard.cli import scrub, scrub_all
+    from nsecguard.cli import scrub_all
 
     result.errors[:] = scrub_all(result.errors)
     result.notes[:] = scrub_all(result.notes)
     result.warnings[:] = scrub_all(result.warnings)
-    result.findings[:] = [f.moved(path=scrub(f.path)) if f.path != "-" else f for f in result.findings]
+    paths = scrub_all([f.path for f in result.findings])
+    result.findings[:] = [
+        f.moved(path=p) if f.path != "-" else f for f, p in zip(result.findings, paths, strict=True)
+    ]
     for warning in result.warnings:
         print(f"nsecguard: warning: {warning}", file=sys.stderr)
     for error in result.errors:

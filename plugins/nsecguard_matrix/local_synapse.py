@@ -14,7 +14,6 @@ import hmac
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -195,7 +194,7 @@ class LocalSynapse:
         if self.proc is None:
             return
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
+            self.proc.kill()
             self.proc.wait()
         self.proc = None
 
@@ -208,9 +207,8 @@ class LocalSynapse:
 
     def register(self, username: str, password: str, *, admin: bool = False) -> str:
         """Create a user through the shared-secret admin API; returns the full user id."""
-        endpoint = self.url + "/_synapse/admin/v1/register"
-        with urllib.request.urlopen(endpoint, timeout=10) as r:
-            nonce = json.load(r)["nonce"]
+        endpoint = "/_synapse/admin/v1/register"
+        nonce = self._call("GET", endpoint)["nonce"]
         kind = "admin" if admin else "notadmin"
         mac = hmac.new(
             self.shared_secret.encode(),
@@ -224,23 +222,20 @@ class LocalSynapse:
             "admin": admin,
             "mac": mac,
         }
-        req = urllib.request.Request(
-            endpoint, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return str(json.load(r)["user_id"])
+        return str(self._call("POST", endpoint, body)["user_id"])
 
     def unthrottle(self, user_id: str, admin_token: str) -> None:
         """Exempt `user_id` from every message rate limit (admin API; `admin_token` of an admin)."""
         path = f"/_synapse/admin/v1/users/{urllib.parse.quote(user_id)}/override_ratelimit"
         self._call("POST", path, {"messages_per_second": 0, "burst_count": 0}, token=admin_token)
 
-    def _call(self, method: str, path: str, body: dict[str, Any], *, token: str | None = None) -> Any:
+    def _call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> Any:
         headers = {"Content-Type": "application/json"}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        req = urllib.request.Request(
-            self.url + path, data=json.dumps(body).encode(), headers=headers, method=method
-        )
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, headers=headers, method=method)
         with urllib.request.urlopen(req, timeout=30) as r:
             return json.load(r)
