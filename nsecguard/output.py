@@ -281,10 +281,15 @@ def scrub_bytes(data: bytes, *, mask_hex: bool = False) -> bytes:
     return data if safe == text else safe.encode("utf-8", "surrogateescape")
 
 
-def quote(value: object) -> str:
+def quote(value: object, mark: str = "'") -> str:
     """A user value for a message: scrubbed, quoted, with control characters escaped (never
     `repr()`: its escapes hide a split key from the scrubber)."""
-    return "'" + escape_controls(scrub(str(value))) + "'"
+    return mark + shown(value) + mark
+
+
+def shown(value: object) -> str:
+    """A user value (a path) for a message, unquoted: scrubbed, control characters escaped."""
+    return printable_path(scrub(str(value), mask_hex=True))
 
 
 def escape_controls(text: str) -> str:
