@@ -494,13 +494,13 @@ def open_report(path: str, *, mask_hex: bool = True) -> Iterator[TextIO]:
 
     from nsecguard.errors import FatalError
 
-    shown = quote(path)
+    where = shown(path)
     parent = os.path.dirname(path) or "."
     if path in (os.devnull, "/dev/stdout", "/dev/stderr") or path.startswith("/dev/") or _is_special(path):
         try:
             fh = open(path, "w", encoding="utf-8", errors="surrogateescape")  # noqa: SIM115
         except OSError as exc:
-            raise FatalError(f"{shown}: cannot write ({exc.strerror or type(exc).__name__})") from None
+            raise FatalError(f"{where}: cannot write ({exc.strerror or type(exc).__name__})") from None
         stream = ScrubbingText(fh, mask_hex=mask_hex)
         try:
             yield cast(TextIO, stream)
@@ -509,14 +509,14 @@ def open_report(path: str, *, mask_hex: bool = True) -> Iterator[TextIO]:
         except OSError as exc:
             with contextlib.suppress(OSError):
                 fh.close()
-            raise FatalError(f"{shown}: cannot write ({exc.strerror or type(exc).__name__})") from None
+            raise FatalError(f"{where}: cannot write ({exc.strerror or type(exc).__name__})") from None
         return
     if not os.path.isdir(parent):
-        raise FatalError(f"{shown}: cannot write: the directory {quote(parent)} does not exist")
+        raise FatalError(f"{where}: cannot write: the directory {quote(parent)} does not exist")
     try:
         fd, tmp = tempfile.mkstemp(dir=parent, prefix=".nsecguard-")
     except OSError as exc:
-        raise FatalError(f"{shown}: cannot write ({exc.strerror or type(exc).__name__})") from None
+        raise FatalError(f"{where}: cannot write ({exc.strerror or type(exc).__name__})") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape", newline="\n") as fh:
             stream = ScrubbingText(fh, mask_hex=mask_hex)
@@ -526,7 +526,7 @@ def open_report(path: str, *, mask_hex: bool = True) -> Iterator[TextIO]:
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise FatalError(f"{shown}: cannot write ({exc.strerror or type(exc).__name__})") from None
+        raise FatalError(f"{where}: cannot write ({exc.strerror or type(exc).__name__})") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
