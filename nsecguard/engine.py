@@ -62,6 +62,36 @@ class Hit(NamedTuple):
     reason: str
     repaired: bool = False
     encoding: str | None = None
+    secret: tuple[str, bytes] | None = None  # (label, value) to fingerprint, when reported
+
+    def __repr__(self) -> str:  # never the secret
+        return f"Hit({self.kind}, {self.confidence!s}, {self.start}, {self.end})"
+
+
+# scrypt costs ~9 ms: an input may make this many (distinct secrets, reported), no more
+MAX_SCRYPT_PER_INPUT = 64
+
+
+class _Fingerprints:
+    """Fingerprints of reported secrets that have no public key, for one input: each distinct
+    secret costs one scrypt, and at most MAX_SCRYPT_PER_INPUT of them; beyond that (an input
+    crafted to cost minutes) a keyed hash, unguessable but stable only within this process."""
+
+    def __init__(self) -> None:
+        self._done: dict[tuple[str, bytes], str] = {}
+
+    def of(self, hit: Hit) -> str:
+        if hit.secret is None:
+            return hit.fingerprint
+        known = self._done.get(hit.secret)
+        if known is None:
+            label, value = hit.secret
+            if len(self._done) < MAX_SCRYPT_PER_INPUT:
+                known = keys.fingerprint_secret(label, value)
+            else:
+                known = keys.fingerprint_secret_fast(label, value)
+            self._done[hit.secret] = known
+        return known
 
 
 _BECH32_VALID = bech32.CHARSET.encode()
@@ -276,8 +306,8 @@ def _ncryptsecs(data: bytes, options: Options) -> Iterable[Hit]:
         repaired = decoded.repaired_at >= 0
         conf = Confidence.MEDIUM if repaired else Confidence.CERTAIN
         reason = "NIP-49 encrypted key" + (", one mistyped character repaired" if repaired else "")
-        fp = keys.fingerprint_secret("ncryptsec", decoded.data)
-        yield Hit(Kind.NCRYPTSEC, conf, m.start(), m.start() + 162, None, fp, reason, repaired)
+        secret = ("ncryptsec", decoded.data)
+        yield Hit(Kind.NCRYPTSEC, conf, m.start(), m.start() + 162, None, "", reason, repaired, secret=secret)
 
 
 def _uris(data: bytes, taken: list[tuple[int, int]]) -> Iterable[Hit]:
@@ -303,13 +333,13 @@ def _uris(data: bytes, taken: list[tuple[int, int]]) -> Iterable[Hit]:
                 yield _nwc_hit(secret, start, end)
             else:
                 kind = Kind.BUNKER if scheme == b"bunker" else Kind.NOSTRCONNECT
-                fp = keys.fingerprint_secret(kind.value, target.lower() + b"\0" + secret)
+                material = (kind.value, target.lower() + b"\0" + secret)
                 reason = f"secret= parameter of a {scheme.decode()}:// URI"
                 if _is_placeholder(secret):
                     conf, reason = Confidence.LOW, reason + " (looks like a placeholder)"
                 else:
                     conf = Confidence.HIGH
-                yield Hit(kind, conf, start, end, None, fp, reason)
+                yield Hit(kind, conf, start, end, None, "", reason, secret=material)
 
 
 def _unquote(value: bytes) -> bytes:
@@ -327,9 +357,9 @@ def _nwc_hit(secret: bytes, start: int, end: int) -> Hit:
         if keys.is_valid_secret(value):
             pub = keys.xonly_pubkey(value)
             return Hit(Kind.NWC, Confidence.CERTAIN, start, end, pub, keys.fingerprint_pubkey(pub), reason)
-    fp = keys.fingerprint_secret("nwc", secret)
     # a spending key is 64 hex digits: anything else is a template, a placeholder or a typo
-    return Hit(Kind.NWC, Confidence.LOW, start, end, None, fp, reason + " (not a valid key)")
+    reason += " (not a valid key)"
+    return Hit(Kind.NWC, Confidence.LOW, start, end, None, "", reason, secret=("nwc", secret))
 
 
 _PLACEHOLDER_CHARS = frozenset(b"{}$<>[]%*()'\"` ")
@@ -341,6 +371,8 @@ def _is_placeholder(secret: bytes) -> bool:
     """A template or documentation value (`{secret}`, `$TOKEN`, `<secret>`, `xxxx`, `…`,
     `abc123`), not a token."""
     low = secret.lower()
+    if low.startswith((b"npub1", b"nostr:npub1")):  # a public key (what sanitize leaves) is no secret
+        return True
     return (
         any(c in _PLACEHOLDER_CHARS or c >= 0x80 for c in secret)
         or any(word in low for word in _PLACEHOLDER_WORDS)
@@ -509,12 +541,14 @@ def _b64_tokens(data: bytes) -> Iterator[tuple[int, int, bytes]]:
 
 
 def _resolve_overlaps(hits: list[Hit]) -> list[Hit]:
-    """Where hits overlap (a bunker secret that is an nsec), keep the more certain one. Hits
-    rarely overlap: one sweep finds the clusters, and only those are decided."""
+    """Where hits overlap (a bunker secret that is an nsec), keep the more certain one, and
+    let the kept hits cover the whole overlapping stretch between them: nothing of a token
+    that holds a key is left outside every hit. Hits rarely overlap: one sweep finds the
+    clusters, and only those are decided (in O(n log n), however many hits one holds)."""
     hits = sorted(hits, key=lambda h: h.start)
     out: list[Hit] = []
     cluster: list[Hit] = []
-    cluster_end = -1
+    cluster_start = cluster_end = -1
     for hit in [*hits, None]:
         if hit is not None and hit.start < cluster_end:
             cluster.append(hit)
@@ -523,14 +557,27 @@ def _resolve_overlaps(hits: list[Hit]) -> list[Hit]:
         if len(cluster) == 1:
             out.append(cluster[0])
         elif cluster:
-            kept: list[Hit] = []
-            for c in sorted(cluster, key=lambda h: (-h.confidence, h.pubkey is None, h.start)):
-                if not any(k.start < c.end and c.start < k.end for k in kept):
-                    kept.append(c)
-            out.extend(sorted(kept, key=lambda h: h.start))
+            out.extend(_decide(cluster, cluster_start, cluster_end))
         if hit is not None:
-            cluster, cluster_end = [hit], hit.end
+            cluster, cluster_start, cluster_end = [hit], hit.start, hit.end
     return out
+
+
+def _decide(cluster: list[Hit], start: int, end: int) -> list[Hit]:
+    """The hits to keep of one cluster, their spans stretched to tile [start, end)."""
+    starts: list[int] = []  # kept spans, sorted and disjoint
+    ends: list[int] = []
+    kept: list[Hit] = []
+    for c in sorted(cluster, key=lambda h: (-h.confidence, h.pubkey is None, h.start)):
+        i = bisect.bisect_left(starts, c.start)
+        if (i > 0 and ends[i - 1] > c.start) or (i < len(starts) and starts[i] < c.end):
+            continue
+        starts.insert(i, c.start)
+        ends.insert(i, c.end)
+        kept.insert(i, c)
+    # the cluster's union is one unbroken stretch: each kept hit reaches to the next one's start
+    bounds = [start, *starts[1:], end]
+    return [h._replace(start=bounds[i], end=bounds[i + 1]) for i, h in enumerate(kept)]
 
 
 class _Lines:
@@ -608,12 +655,14 @@ def to_findings(
     first_column: int = 0,
 ) -> list[Finding]:
     lines = _Lines(data, first_column)
+    fingerprints = _Fingerprints()
     out: list[Finding] = []
     for hit in sorted(hits, key=lambda h: h.start):
         if hit.confidence < options.min_confidence:
             continue
         npub = keys.npub(hit.pubkey) if hit.pubkey is not None else None
-        if options.allow and (npub in options.allow or hit.fingerprint in options.allow):
+        fingerprint = fingerprints.of(hit)
+        if options.allow and (npub in options.allow or fingerprint in options.allow):
             continue
         if options.inline_allow and lines.allowed(hit.start):
             continue
@@ -627,7 +676,7 @@ def to_findings(
                 line=line + line_offset,
                 column=column,
                 npub=npub,
-                fingerprint=hit.fingerprint,
+                fingerprint=fingerprint,
                 message=message_for(hit.kind, npub),
                 reason=hit.reason,
                 encoding=hit.encoding,
@@ -667,10 +716,24 @@ def scan_text(
     found = scan_bytes(data, path=path, options=options, known_pubkeys=known_pubkeys)
     if text.isascii() or not found:
         return found
-    return [
-        f.moved(
-            start=len(data[: f.start].decode("utf-8", "surrogatepass")),
-            end=len(data[: f.end].decode("utf-8", "surrogatepass")),
-        )
-        for f in found
-    ]
+    to_char = _CharOffsets(data)
+    return [f.moved(start=to_char(f.start), end=to_char(f.end)) for f in found]
+
+
+class _CharOffsets:
+    """Byte offsets into UTF-8 `data` as character offsets. Queries mostly come in increasing
+    order (findings sorted by start, each end soon after): each decodes only the distance from
+    the nearest earlier query, so many findings cost one pass over the text, not one each."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._known: list[tuple[int, int]] = [(0, 0)]  # (byte offset, char offset), sorted
+
+    def __call__(self, offset: int) -> int:
+        known = self._known
+        i = bisect.bisect_right(known, (offset, 1 << 62)) - 1
+        base, chars = known[i]
+        chars += len(self.data[base:offset].decode("utf-8", "surrogatepass"))
+        if i == len(known) - 1:
+            known.append((offset, chars))
+        return chars

@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from nsecguard import Confidence, Kind, Options, scan_text
+from nsecguard import Confidence, Kind, Options, engine, keys, scan_text
 from nsecguard.engine import scan_bytes
 
 from keygen import TestKey, assert_no_key, new_key
@@ -413,3 +414,57 @@ def test_threads_scanning_at_once_name_the_right_owner() -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         for _ in range(3):
             assert list(pool.map(first_npub, texts, chunksize=4)) == [k.npub for k in batch]
+
+
+def test_only_reported_secrets_are_fingerprinted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """scrypt costs ~9 ms: placeholders below the level asked for cost none, and one secret
+    written many times costs one."""
+    calls: list[bytes] = []
+    real = keys.fingerprint_secret
+
+    def counting(label: str, secret: bytes) -> str:
+        calls.append(secret)
+        return real(label, secret)
+
+    monkeypatch.setattr(keys, "fingerprint_secret", counting)
+    text = "bunker://x?relay=wss://r" + "&secret=a" * 5000
+    assert scan_text(text) == [] and calls == []
+    low = Options(min_confidence=Confidence.LOW)
+    assert len(scan_text(text, options=low)) == 5000 and len(calls) == 1
+
+
+def test_fingerprint_work_per_input_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[bytes] = []
+    real = keys.fingerprint_secret
+    monkeypatch.setattr(keys, "fingerprint_secret", lambda label, s: calls.append(s) or real(label, s))
+    text = "bunker://x?relay=wss://r" + "".join(f"&secret=k2m9x7q{i:06d}" for i in range(300))
+    found = scan_text(text)
+    assert len(found) == 300 and len(calls) == engine.MAX_SCRYPT_PER_INPUT
+    assert len({f.fingerprint for f in found}) == 300  # still one identity each
+    assert scan_text(text)[0].fingerprint == found[0].fingerprint  # the first ones are stable
+
+
+def test_overlap_resolution_is_not_quadratic(monkeypatch: pytest.MonkeyPatch, key: TestKey) -> None:
+    """`bunker://x?secret=` then nsecs repeated: one hit holds thousands; deciding them costs a
+    few comparisons each (counted as bisect calls), not one per kept hit."""
+    counted = [0]
+    real = engine.bisect.bisect_left
+
+    def counting(*args: Any, **kwargs: Any) -> int:
+        counted[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine.bisect, "bisect_left", counting)
+    n = 2000
+    found = scan_text("bunker://x?secret=" + key.nsec * n)
+    assert len(found) == n and all(f.npub == key.npub for f in found)
+    assert found[0].start == len("bunker://x?secret=")  # the first reaches back over the token
+    assert counted[0] <= n + 1
+
+
+def test_columns_of_many_findings_in_non_ascii_text(key: TestKey) -> None:
+    text = "".join(f"é{i}👋 {key.nsec} " for i in range(300))
+    found = scan_text(text)
+    assert len(found) == 300
+    assert all(text[f.start : f.end] == key.nsec for f in found)
+    assert [f.column for f in found[:2]] == [5, 5 + len(key.nsec) + 1 + 4]

@@ -13,6 +13,7 @@ request `{"event": <event>}`. Duplicate events (the same id from several relays)
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import Any
 
 from nsecguard.engine import Options
 from nsecguard.model import KIND_SEVERITY, Kind
-from nsecguard_nostr.event import EVERYTHING, RELAY_OPTIONS, EventFilter, scan_event
+from nsecguard_nostr.event import EVERYTHING, RELAY_OPTIONS, EventFilter, checked_id, scan_event
 
 try:
     import orjson
@@ -31,6 +32,7 @@ except ImportError:  # pragma: no cover - depends on the environment
     _loads = json.loads
 
 MAX_TRACKED_EVENTS = 100_000  # per key; beyond that, events are counted without de-duplication
+MAX_SEEN = 2_000_000  # event ids remembered (8 bytes of a hash each) to count copies once
 _SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2}
 
 
@@ -122,22 +124,62 @@ def _utc(stamp: int | None) -> str | None:
         return None
 
 
+def event_key(event_id: str) -> int:
+    """What an aggregate remembers of an event id: 8 bytes of a hash (the same in every
+    process, unlike `hash`), enough to tell copies of one event from others."""
+    return int.from_bytes(hashlib.blake2b(event_id.encode("utf-8", "surrogatepass"), digest_size=8).digest())
+
+
 @dataclass
 class Aggregate:
-    """The result of scanning some events; `merge` combines two."""
+    """The result of scanning some events; `merge` combines two. An event seen twice (the same
+    id from several relays or files) counts once, up to MAX_SEEN distinct events; beyond, new
+    events are counted without de-duplication (`uncounted`: memory stays bounded)."""
 
     keys: dict[str, KeyRecord] = field(default_factory=dict)  # by fingerprint
     lines: int = 0
-    events: int = 0
-    malformed: int = 0
-    leaky_events: int = 0
+    malformed: int = 0  # lines that are no event
+    unjudged: int = 0  # events that could not be checked (reported, not fatal)
+    seen: set[int] = field(default_factory=set)  # event_key of every event counted
+    leaky: set[int] = field(default_factory=set)  # ... of every leaky one
+    untracked: int = 0  # events beyond MAX_SEEN
+    untracked_leaky: int = 0
+
+    @property
+    def events(self) -> int:
+        return len(self.seen) + self.untracked
+
+    @property
+    def leaky_events(self) -> int:
+        return len(self.leaky) + self.untracked_leaky
+
+    def first_sight(self, key: int) -> bool:
+        """Count an event; False when it was counted already."""
+        if key in self.seen:
+            return False
+        if len(self.seen) >= MAX_SEEN:
+            self.untracked += 1
+        else:
+            self.seen.add(key)
+        return True
+
+    def leaked(self, key: int) -> None:
+        if len(self.leaky) >= MAX_SEEN:
+            self.untracked_leaky += 1
+        else:
+            self.leaky.add(key)
 
     def merge(self, other: Aggregate) -> Aggregate:
         """Fold `other` into this one (and return it)."""
         self.lines += other.lines
-        self.events += other.events
         self.malformed += other.malformed
-        self.leaky_events += other.leaky_events
+        self.unjudged += other.unjudged
+        self.untracked += other.untracked
+        self.untracked_leaky += other.untracked_leaky
+        for key in other.seen:
+            self.first_sight(key)
+        for key in other.leaky - self.leaky:
+            self.leaked(key)
         for fp, record in other.keys.items():
             mine = self.keys.get(fp)
             if mine is None:
@@ -159,6 +201,7 @@ class Aggregate:
             "lines": self.lines,
             "events": self.events,
             "malformed_lines": self.malformed,
+            "unjudged_events": self.unjudged,
             "leaky_events": self.leaky_events,
             "leaked_keys": len(records),
             "own_keys": sum(1 for r in records if r.own_events),
@@ -211,12 +254,19 @@ def scan_partition(
         if event is None:
             agg.malformed += 1
             continue
-        agg.events += 1
-        leaks = scan_event(event, filt=filt, options=options)
+        raw_id = event["id"]
+        key = event_key(raw_id)
+        if not agg.first_sight(key):
+            continue  # a copy of an event already counted (and scanned)
+        try:
+            leaks = scan_event(event, filt=filt, options=options)
+        except Exception:  # one malformed event is reported, and the scan goes on
+            agg.unjudged += 1
+            continue
         if not leaks:
             continue
-        agg.leaky_events += 1
-        event_id = str(event["id"]).lower()
+        agg.leaked(key)
+        event_id = checked_id(raw_id.lower(), leaks)
         created = event.get("created_at")
         created_at = created if isinstance(created, int) and not isinstance(created, bool) else None
         author = event.get("pubkey")

@@ -59,6 +59,8 @@ class EventFilter:
     content: bool = True
 
     def inspects_kind(self, kind: object) -> bool:
+        if not isinstance(kind, int) or isinstance(kind, bool):
+            return True  # not a kind (a list, a dict, a string): looked at, whatever the filter
         if kind in self.skip_kinds:
             return False
         return self.kinds is None or kind in self.kinds
@@ -123,29 +125,55 @@ def _collect(event: Mapping[str, Any], filt: EventFilter, parts: _Parts, depth: 
     content = event.get("content")
     if filt.content and isinstance(content, str) and content:
         kind = event.get("kind")
-        if not (kind in EMBEDDED_KINDS and _embedded(content, filt, parts, depth, prefix)):
+        if not (_embeds(kind) and _embedded(content, filt, parts, depth, prefix)):
             parts.add(content, prefix + "content")
+    elif filt.content and content is not None:  # not a string: every string inside it
+        parts.add("\n".join(_strings(content)), prefix + "content")
     tags = event.get("tags")
-    if not isinstance(tags, list):
+    if tags is not None and not isinstance(tags, list):
+        parts.add("\n".join(_strings(tags)), f"{prefix}tag {tag_label('')}")
         return
-    for tag in tags:
+    for tag in tags or ():
         if not isinstance(tag, list) or not tag or not isinstance(tag[0], str):
+            strings = _strings(tag)  # malformed (a dict, a number for a name): looked at whole
+            if strings and filt.tags is None:
+                parts.add("\n".join(strings), f"{prefix}tag {tag_label('')}")
             continue
         name = tag[0]
-        values = [v for v in tag[1:] if isinstance(v, str)]
+        values = [v if isinstance(v, str) else "\n".join(_strings(v)) for v in tag[1:]]
         if name in PUBKEY_TAGS and values:
             _add_pubkey(parts, values[0])
         elif name in ("a", "A") and values:  # kind:pubkey:d-tag
             _add_pubkey(parts, values[0].split(":", 2)[1] if values[0].count(":") >= 2 else "")
         if not filt.inspects_tag(name):
             continue
+        label = f"{prefix}tag {tag_label(name)}"
         if name in ID_TAGS:
             values = [_HEX64.sub("", v) if len(v) >= 64 else v for v in values if not _is_hex64(v)]
         elif name in EMBEDDED_TAGS and values and _embedded(values[0], filt, parts, depth, prefix):
             values = values[1:]
         values = [v for v in values if v]
         if values:
-            parts.add(name + "\t" + "\t".join(values), f"{prefix}tag {name}")
+            parts.add(name + "\t" + "\t".join(values), label)
+
+
+MAX_STRINGS = 100_000  # strings gathered from one malformed value, at most
+
+
+def _strings(value: object) -> list[str]:
+    """Every string (and dict key) inside a JSON value, however deep, without recursion."""
+    out: list[str] = []
+    stack = [value]
+    while stack and len(out) < MAX_STRINGS:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict):
+            out.extend(k for k in item if isinstance(k, str))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return out
 
 
 def _embedded(text: str, filt: EventFilter, parts: _Parts, depth: int, prefix: str) -> bool:
@@ -154,7 +182,7 @@ def _embedded(text: str, filt: EventFilter, parts: _Parts, depth: int, prefix: s
         return False
     try:
         inner = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep: scanned as text
         return False
     if not isinstance(inner, dict) or not isinstance(inner.get("pubkey"), str):
         return False
@@ -167,8 +195,10 @@ def _gate(event: Mapping[str, Any], filt: EventFilter, out: list[str], depth: in
     encoding, no public keys): the prefilter decides on them whether `_collect` runs at all.
     May keep more than `_collect` (never less): what it drops, `_collect` drops too."""
     content = event.get("content")
+    if not isinstance(content, str | None) or not isinstance(event.get("tags"), list | None):
+        raise TypeError("not a well-formed event")
     if filt.content and isinstance(content, str) and content:
-        if event.get("kind") in EMBEDDED_KINDS and content.startswith("{") and depth < MAX_DEPTH:
+        if _embeds(event.get("kind")) and content.startswith("{") and depth < MAX_DEPTH:
             _gate_embedded(content, filt, out, depth)
         else:
             out.append(content)
@@ -212,7 +242,7 @@ def _gate(event: Mapping[str, Any], filt: EventFilter, out: list[str], depth: in
 def _gate_embedded(text: str, filt: EventFilter, out: list[str], depth: int) -> None:
     try:
         inner = _loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         inner = None
     if isinstance(inner, dict):
         _gate(inner, filt, out, depth + 1)
@@ -233,7 +263,7 @@ def scan_event(
     try:
         _gate(event, filt, gate, 0)
         quick = "\n".join(gate).encode("utf-8", "surrogatepass")
-    except (TypeError, IndexError, AttributeError):  # not a well-formed event: look at it closely
+    except (TypeError, IndexError, KeyError, AttributeError, ValueError):  # not well-formed: look closely
         quick = None
     if quick is not None and not candidates.get_prefilter()(quick):
         return []
@@ -254,6 +284,39 @@ def scan_event(
     ]
     leaks.sort(key=lambda leak: (-leak.finding.confidence, not leak.own, leak.finding.start))
     return leaks
+
+
+def _embeds(kind: object) -> bool:
+    """Is `kind` one whose content may be a whole event? (False for a kind that is no int.)"""
+    return isinstance(kind, int) and kind in EMBEDDED_KINDS
+
+
+_TAG_NAME = re.compile(r"[A-Za-z0-9_-]{1,15}")
+
+
+def tag_label(name: str) -> str:
+    """A tag's name as it may be printed: a short plain word, as every NIP's tag names are.
+    Anything else (a key pasted as a tag name, control characters) is not repeated."""
+    return name if _TAG_NAME.fullmatch(name) else "(unusual name)"
+
+
+def checked_id(event_id: object, leaks: Iterable[Leak] = ()) -> str:
+    """An event id as it may be printed: 64 lowercase hex, and not one of the leaked private
+    keys themselves (an id is public; a key sent as an id is not); else a placeholder."""
+    if not (isinstance(event_id, str) and len(event_id) == 64 and _HEX_ID.issuperset(event_id)):
+        return INVALID_ID
+    pubkeys = {leak.finding.pubkey for leak in leaks if leak.finding.pubkey is not None}
+    if pubkeys:
+        from nsecguard import keys
+
+        value = bytes.fromhex(event_id)
+        if keys.is_valid_secret(value) and keys.xonly_pubkey(value).hex() in pubkeys:
+            return INVALID_ID
+    return event_id
+
+
+INVALID_ID = "(invalid id)"
+_HEX_ID = frozenset("0123456789abcdef")
 
 
 def _uri_host(data: bytes, f: Finding) -> bool:

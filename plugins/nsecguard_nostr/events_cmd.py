@@ -47,9 +47,15 @@ def open_input(path: str) -> IO[bytes]:
     return raw  # type: ignore[no-any-return]
 
 
-def blocks(stream: IO[bytes], size: int = BLOCK) -> Iterator[bytes]:
-    """Blocks of whole lines, each about `size` bytes."""
-    rest = b""
+MAX_LINE = 64 << 20  # a longer line is skipped (counted as malformed): memory stays bounded
+
+
+def blocks(stream: IO[bytes], size: int = BLOCK, max_line: int = MAX_LINE) -> Iterator[bytes]:
+    """Blocks of whole lines, each about `size` bytes. A line longer than `max_line` is dropped
+    and stands as one line `\x00` (malformed) in its block, however long the stream."""
+    rest: list[bytes] = []  # the start of a line, in pieces (joined once it is whole)
+    rest_size = 0
+    skipping = False
     while True:
         try:
             data = stream.read(size)
@@ -58,13 +64,25 @@ def blocks(stream: IO[bytes], size: int = BLOCK) -> Iterator[bytes]:
         if not data:
             break
         cut = data.rfind(b"\n")
+        if skipping:
+            first = data.find(b"\n")
+            if first < 0:
+                continue
+            data, cut, skipping = b"\x00" + data[first:], cut - first + 1, False
         if cut < 0:
-            rest += data
+            rest.append(data)
+            rest_size += len(data)
+            if rest_size > max_line:
+                rest, rest_size, skipping = [], 0, True
             continue
-        yield rest + data[: cut + 1]
-        rest = data[cut + 1 :]
+        rest.append(data[: cut + 1])
+        yield b"".join(rest)
+        tail = data[cut + 1 :]
+        rest, rest_size = ([tail], len(tail)) if tail else ([], 0)
+    if skipping:
+        rest = [b"\x00"]
     if rest:
-        yield rest
+        yield b"".join(rest)
 
 
 class Progress:
@@ -140,6 +158,8 @@ def _scan_parallel(
 def write_text(agg: Aggregate, out: TextIO, max_ids: int, elapsed: float | None) -> None:
     took = f" in {elapsed:.1f} s" if elapsed is not None else ""
     malformed = f" ({agg.malformed:,} malformed lines skipped)" if agg.malformed else ""
+    if agg.unjudged:
+        malformed += f" ({agg.unjudged:,} malformed events could not be checked)"
     own = sum(1 for r in agg.keys.values() if r.own_events)
     print(
         f"nsecguard events: {agg.events:,} events{malformed}{took}: {agg.leaky_events:,} leaky events, "

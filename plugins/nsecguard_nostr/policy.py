@@ -14,14 +14,24 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from nsecguard import candidates
 from nsecguard.engine import Options
 from nsecguard.model import Kind
-from nsecguard_nostr.event import EVERYTHING, RELAY_OPTIONS, EventFilter, Leak, describe, scan_event
+from nsecguard_nostr.event import (
+    EVERYTHING,
+    RELAY_OPTIONS,
+    EventFilter,
+    Leak,
+    checked_id,
+    describe,
+    scan_event,
+)
 
 try:  # optional, three times faster than json for the small objects strfry sends
     import orjson
@@ -32,6 +42,40 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 MAX_LINE = 64 << 20  # longer lines are dropped (strfry's own events are far smaller)
 _HEX_ID = frozenset("0123456789abcdef")
+_ID_FIELD = re.compile(rb'"id"\s*:\s*"([0-9a-f]{64})"')
+_NEW_REQUEST = re.compile(rb'"type"\s*:\s*"new"')
+UNJUDGED_MSG = "blocked: this event could not be checked for leaked keys, and it holds something key-shaped"
+
+
+def _safe(text: str) -> str:
+    """Text that may hold user input, made safe to write (the one place; the output boundary
+    takes this over)."""
+    from nsecguard.cli import scrub
+
+    return scrub(text)
+
+
+def _source(value: object) -> str:
+    """strfry's `sourceInfo` (the client's IP address) as it may be logged, or nothing."""
+    import ipaddress
+
+    if not isinstance(value, str) or len(value) > 64:
+        return ""
+    try:
+        return f" from {ipaddress.ip_address(value.strip('[]'))}"
+    except ValueError:
+        return ""
+
+
+def key_shaped(line: bytes, event: dict[str, Any] | None = None) -> bool:
+    """Does a request hold anything that might be a key, apart from the event's own id,
+    pubkey and sig? (Asked of an event that could not be judged: yes means reject.)"""
+    if event is not None:
+        for name in ("id", "pubkey", "sig"):
+            value = event.get(name)
+            if isinstance(value, str) and value and len(value) in (64, 128) and _HEX_ID.issuperset(value):
+                line = line.replace(value.encode(), b"")
+    return bool(candidates.get_prefilter()(line))
 
 
 @dataclass(frozen=True)
@@ -83,11 +127,14 @@ def reject_message(leaks: list[Leak]) -> str:
 def _id_json(event_id: str) -> str:
     if len(event_id) == 64 and _HEX_ID.issuperset(event_id):
         return '"' + event_id + '"'
-    return json.dumps(event_id)
+    return json.dumps(_safe(event_id))
 
 
 def answer(event_id: str, action: str, msg: str = "") -> bytes:
-    """One minified JSON answer line."""
+    """One minified JSON answer line. An id that is not 64 lowercase hex goes back scrubbed
+    (strfry only sends well-formed ids; anything else came from elsewhere)."""
+    if not (len(event_id) == 64 and _HEX_ID.issuperset(event_id)):
+        event_id = _safe(event_id)
     if not msg:
         return b'{"id":' + _id_json(event_id).encode() + b',"action":"' + action.encode() + b'"}\n'
     body = {"id": event_id, "action": action, "msg": msg}
@@ -130,7 +177,7 @@ class Policy:
         except Malformed as exc:
             self.malformed += 1
             self.say(f"skipped a malformed line ({exc}, {len(line)} bytes)")
-            return None
+            return self._unparsed(line)
         if rtype not in (None, "new"):  # old strfry's `lookback` requests expect no answer
             return None
         event_id: str = event["id"]
@@ -138,29 +185,51 @@ class Policy:
             leaks = scan_event(event, filt=self.config.filt, options=self.config.options)
         except Exception as exc:  # never fatal; the message is a type name, never data
             self.errors += 1
-            self.say(f"error judging event {event_id:.64} ({type(exc).__name__}): {self.config.on_error}")
-            if self.config.on_error == "reject":
-                return answer(event_id, "reject", "error: could not check this event for leaked keys")
+            shaped = key_shaped(line, event)
+            verdict = "reject" if self.config.on_error == "reject" or shaped else "accept"
+            why = " (it holds something key-shaped)" if shaped and verdict != self.config.on_error else ""
+            self.say(f"error judging event {checked_id(event_id)} ({type(exc).__name__}): {verdict}{why}")
+            if verdict == "reject":
+                self.rejected += 1
+                return answer(
+                    event_id, "reject", UNJUDGED_MSG if shaped else "error: could not check this event"
+                )
+            self.accepted += 1
             return answer(event_id, "accept")
         if not leaks:
             self.accepted += 1
             return answer(event_id, "accept")
         self.rejected += 1
+        shown_id = checked_id(event_id, leaks)  # a leaked key sent as the id is not echoed
         if self.config.log_rejects:
-            source = request.get("sourceInfo")
-            origin = f" from {source}" if isinstance(source, str) and len(source) < 100 else ""
-            self.say(
-                f"rejected event {event_id:.64} (kind {event.get('kind')!s:.10}{origin}): {describe(leaks)}"
-            )
+            kind = event.get("kind")
+            kind_text = str(kind) if isinstance(kind, int) and -(10**9) < kind < 10**9 else "?"
+            origin = _source(request.get("sourceInfo"))
+            self.say(f"rejected event {shown_id} (kind {kind_text}{origin}): " + _safe(describe(leaks)))
         action = "shadowReject" if self.config.shadow else "reject"
-        return answer(event_id, action, reject_message(leaks))
+        return answer(event_id if shown_id == event_id else shown_id, action, reject_message(leaks))
+
+    def _unparsed(self, line: bytes) -> bytes | None:
+        """A `new` request that does not parse (nested too deep for the JSON parser, say) but
+        names a well-formed event id gets an answer: rejected when it holds anything key-shaped,
+        so that no crafted line slips a key past the guard."""
+        found = _ID_FIELD.search(line)
+        if found is None or _NEW_REQUEST.search(line) is None:
+            return None
+        event_id = found.group(1).decode()
+        if key_shaped(line.replace(found.group(1), b"")):
+            self.rejected += 1
+            self.say(f"rejected unparsable event {event_id}: it holds something key-shaped")
+            return answer(event_id, "reject", UNJUDGED_MSG)
+        return answer(event_id, "accept") if self.config.on_error == "accept" else answer(event_id, "reject")
 
 
 def serve(config: PolicyConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO = sys.stderr) -> Policy:
     """Answer requests from `stdin_fd` until end of input."""
     policy = Policy(config, log)
     handle = policy.handle
-    pending = b""
+    pending: list[bytes] = []  # the start of a line, in pieces (joined once it is whole)
+    pending_size = 0
     skipping = False  # inside a line too long to keep
     while True:
         chunk = os.read(stdin_fd, 1 << 16)
@@ -171,20 +240,24 @@ def serve(config: PolicyConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: Text
             if newline < 0:
                 continue
             chunk, skipping = chunk[newline + 1 :], False
-        pending += chunk
         if b"\n" not in chunk:
-            if len(pending) > MAX_LINE:
+            pending.append(chunk)
+            pending_size += len(chunk)
+            if pending_size > MAX_LINE:
                 policy.malformed += 1
                 policy.say(f"skipped a line longer than {MAX_LINE} bytes")
-                pending, skipping = b"", True
+                pending, pending_size, skipping = [], 0, True
             continue
-        lines = pending.split(b"\n")
-        pending = lines.pop()
+        pending.append(chunk)
+        lines = b"".join(pending).split(b"\n")
+        last = lines.pop()
+        pending, pending_size = ([last], len(last)) if last else ([], 0)
         out = [a for a in (handle(line) for line in lines if line.strip()) if a is not None]
         if out:
             _write_all(stdout_fd, b"".join(out))
-    if pending.strip():
-        a = handle(pending)
+    rest = b"".join(pending)
+    if rest.strip() and not skipping:
+        a = handle(rest)
         if a is not None:
             _write_all(stdout_fd, a)
     return policy

@@ -83,8 +83,8 @@ def test_partition_finds_every_planted_key(archive: Archive) -> None:
     assert not tagged["own_key"] and tagged["events"] == 2
     assert records[archive.wallet.npub].to_dict()["kinds"] == ["nwc-secret"]
     assert agg.malformed == 3  # blank lines are not malformed
-    assert agg.events == 3000 + 18 + 1
-    assert agg.leaky_events == 18 + 1  # the duplicate counts as an event, not as a new exposure
+    assert agg.events == 3000 + 18  # the duplicate from a second relay counts once
+    assert agg.leaky_events == 18
     assert sum(r.event_count for r in agg.keys.values()) == 18
 
 
@@ -173,7 +173,7 @@ def test_command_parallel_blocks_match(nsecguard_exe: str, archive: Archive, tmp
         for _ in range(4):
             out.write("\n".join(archive.lines) + "\n")
     report = _json_report(run_events(nsecguard_exe, "--format", "json", "-j", "2", str(big)))
-    assert report["events"] == 4 * scan_partition(archive.lines).events
+    assert report["events"] == scan_partition(archive.lines).events  # 4 copies of each count once
     assert {k["npub"] for k in report["keys"]} == {k.npub for k in archive.keys}
     bot = next(k for k in report["keys"] if k["npub"] == archive.bot.npub)
     assert bot["events"] == 10  # the same events four times over: de-duplicated
@@ -209,3 +209,73 @@ def test_command_errors(nsecguard_exe: str, tmp_path: Path) -> None:
     broken.write_bytes(gzip.compress(b'{"id": "x"}\n' * 100)[:40])
     proc = run_events(nsecguard_exe, str(broken))
     assert proc.returncode == 2 and b"cannot decompress" in proc.stderr
+
+
+def _crafted(k: Any) -> list[dict[str, Any]]:
+    deep = '{"pubkey":"' + rand_hex() + '","content":"' + k.nsec + '","tags":' + "[" * 1000 + "]" * 1000 + "}"
+    return [
+        {**event(k.nsec), "kind": []},
+        {**event(k.nsec), "kind": {"a": 1}},
+        {**event("gm"), "tags": [{}, ["t", k.nsec]]},
+        event(deep, kind=6),
+        event("zap", [["description", deep]], kind=9735),
+    ]
+
+
+def test_malformed_events_do_not_abort_a_scan(nsecguard_exe: str) -> None:
+    """Kinds that are lists or dicts, tags that are dicts, deep reposts and zaps: each is
+    checked (its key found), and the scan goes on to the next line."""
+    k, later = new_key(), new_key()
+    lines = [json.dumps(ev) for ev in _crafted(k)] + [json.dumps(event(f"after {later.nsec}"))]
+    proc = run_events(nsecguard_exe, "--format", "json", "-", stdin="\n".join(lines).encode())
+    report = _json_report(proc)
+    assert {r["npub"] for r in report["keys"]} == {k.npub, later.npub}
+    assert report["events"] == len(lines) and report["leaky_events"] == len(lines)
+    assert_no_key(proc.stdout + proc.stderr, k, later)
+
+
+def test_an_event_that_cannot_be_checked_is_counted_and_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nsecguard_nostr import archive as archive_module
+
+    real = archive_module.scan_event
+
+    def flaky(ev: Any, **kwargs: Any) -> Any:
+        if ev.get("content") == "boom":
+            raise RecursionError
+        return real(ev, **kwargs)
+
+    monkeypatch.setattr(archive_module, "scan_event", flaky)
+    k = new_key()
+    agg = scan_partition([json.dumps(event("boom")), json.dumps(event(k.nsec))])
+    assert agg.unjudged == 1 and agg.events == 2 and [r.npub for r in agg.keys.values()] == [k.npub]
+
+
+def test_keys_as_tag_names_and_ids_are_never_printed(nsecguard_exe: str) -> None:
+    k, other = new_key(), new_key()
+    lines = [
+        event("gm", [[k.nsec, "x"]]),
+        event(json.dumps(event("gm", [[k.nsec.upper(), "y"]])), kind=6),
+        event(f"x {other.nsec}", event_id=k.nsec),
+        event(f"x {k.nsec}", event_id=k.hex),
+    ]
+    data = "\n".join(json.dumps(ev) for ev in lines).encode()
+    for fmt in ("text", "json"):
+        proc = run_events(nsecguard_exe, "--format", fmt, "-", stdin=data)
+        assert proc.returncode == 1
+        assert_no_key(proc.stdout + proc.stderr, k)
+    assert "tag (unusual name)" in proc.stdout.decode()
+
+
+def test_an_endless_line_is_skipped_in_bounded_memory() -> None:
+    import io
+
+    from nsecguard_nostr.events_cmd import blocks
+
+    k = new_key()
+    stream = io.BytesIO(
+        b"x" * (3 << 20) + b"\n" + json.dumps(event(k.nsec)).encode() + b"\n" + b"y" * (3 << 20)
+    )
+    parts = list(blocks(stream, size=1 << 16, max_line=1 << 20))  # type: ignore[arg-type]
+    assert max(map(len, parts)) < 2 << 20
+    agg = scan_partition(b"".join(parts).split(b"\n"))
+    assert agg.malformed == 2 and [r.npub for r in agg.keys.values()] == [k.npub]

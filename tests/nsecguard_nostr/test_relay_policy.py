@@ -227,3 +227,105 @@ def test_reject_message_counts_other_secrets() -> None:
     assert msg.endswith("(and 1 more secret)")
     assert_no_key(msg, a, b)
     assert PolicyConfig().shadow is False
+
+
+def _deep_repost(nsec: str, depth: int = 1000) -> dict[str, Any]:
+    """A well-formed kind-6 repost whose content is an event nesting `depth` levels."""
+    inner = (
+        '{"pubkey":"' + rand_hex() + '","content":"' + nsec + '","tags":' + "[" * depth + "]" * depth + "}"
+    )
+    return event(inner, kind=6)
+
+
+def _unjudgeable(nsec: str) -> dict[str, dict[str, Any]]:
+    return {
+        "deep repost": _deep_repost(nsec),
+        "kind is a list": {**event(nsec), "kind": []},
+        "a tag is a dict": {**event("gm", [{}, ["t", nsec]]), "tags": [{}, ["t", nsec]]},  # type: ignore[list-item]
+        "a tag holds a dict": {**event("gm"), "tags": [{"x": nsec}]},
+        "content is a list": {**event(""), "content": [[nsec]]},
+    }
+
+
+def test_crafted_events_are_rejected_under_the_default(nsecguard_exe: str) -> None:
+    """`--on-error accept` (the default) must not let a crafted event through with its key."""
+    k = new_key()
+    cases = _unjudgeable(k.nsec)
+    answers, out, err = run_policy(nsecguard_exe, [request(ev) for ev in cases.values()])
+    assert [a["action"] for a in answers] == ["reject"] * len(cases), list(cases)
+    assert [a["id"] for a in answers] == [ev["id"] for ev in cases.values()]
+    assert_no_key(out + err, k)
+
+
+def test_an_event_that_cannot_be_judged_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever makes judging fail: rejected when anything key-shaped is in it, even under the
+    default `--on-error accept`; accepted (as asked) when nothing is."""
+    import io
+
+    from nsecguard_nostr import policy
+
+    def broken(*args: Any, **kwargs: Any) -> list[Any]:
+        raise RecursionError
+
+    monkeypatch.setattr(policy, "scan_event", broken)
+    k = new_key()
+    log = io.StringIO()
+    judge = policy.Policy(PolicyConfig(), log)
+    leaky = judge.handle(request(event(f"look {k.nsec}")).encode())
+    clean = judge.handle(request(event("gm, nothing here")).encode())
+    assert leaky is not None and json.loads(leaky)["action"] == "reject"
+    assert clean is not None and json.loads(clean)["action"] == "accept"
+    assert "RecursionError" in log.getvalue()
+    assert_no_key(log.getvalue() + leaky.decode(), k)
+
+
+def test_an_unparsable_request_with_a_key_is_answered_reject(nsecguard_exe: str) -> None:
+    """Nested deeper than the JSON parser goes: no event to judge, but an id to answer."""
+    k = new_key()
+    ev = event(k.nsec)
+    line = request(ev).replace('"tags":[]', '"tags":' + "[" * 5000 + "]" * 5000)
+    assert "[[[[" in line
+    answers, out, err = run_policy(nsecguard_exe, [line])
+    assert answers == [{"id": ev["id"], "action": "reject", "msg": answers[0]["msg"]}]
+    assert_no_key(out + err, k)
+
+
+def test_keys_as_tag_names_ids_and_source_are_never_logged(nsecguard_exe: str) -> None:
+    k, other = new_key(), new_key()
+    repost = event(json.dumps(event("gm", [[k.nsec, "x"]], pubkey=rand_hex())), kind=6)
+    lines = [
+        request(event("gm", [[k.nsec, "x"]])),  # a key as a tag name
+        request(repost),  # ... inside a reposted event
+        request(event(f"x {other.nsec}", event_id=k.nsec)),  # a key as the event id
+        request(event(f"x {k.nsec}", event_id=k.hex)),  # ... as hex, the key also in the content
+        json.dumps({"type": "new", "event": event(f"x {other.nsec}"), "sourceInfo": k.nsec}),
+        json.dumps({"type": "new", "event": event(f"x {other.nsec}"), "sourceInfo": "203.0.113.9"}),
+    ]
+    answers, out, err = run_policy(nsecguard_exe, lines)
+    assert [a["action"] for a in answers] == ["reject"] * len(lines)
+    assert_no_key(out + err, k)
+    assert "from 203.0.113.9" in err and "tag (unusual name)" in err
+
+
+def test_one_long_line_in_many_reads() -> None:
+    """A line arriving in many pieces is joined once (not regrown with every piece)."""
+    import io
+    import threading
+
+    from nsecguard_nostr.policy import serve
+
+    k = new_key()
+    ev = event("x" * (1 << 20) + f" {k.nsec}")
+    line = (request(ev) + "\n").encode()
+    rin, win = os.pipe()
+    rout, wout = os.pipe()
+    writer = threading.Thread(target=lambda: (os.write(win, line), os.close(win)))
+    writer.start()
+    log = io.StringIO()
+    serve(PolicyConfig(), rin, wout, log)
+    writer.join()
+    os.close(wout)
+    answer = json.loads(os.read(rout, 1 << 16))
+    os.close(rin)
+    os.close(rout)
+    assert answer["action"] == "reject" and answer["id"] == ev["id"]
