@@ -3,6 +3,8 @@
     [project.entry-points."nsecguard.frontends"]
     relay-policy = "nsecguard_nostr.frontend:RELAY_POLICY"
     events = "nsecguard_nostr.frontend:EVENTS"
+    watch = "nsecguard_nostr.frontend:WATCH"
+    leaked = "nsecguard_nostr.frontend:LEAKED"
 
 Argument parsing only; the work is imported when a command runs.
 """
@@ -134,4 +136,82 @@ EVENTS = FrontEnd(
     help="scan newline-delimited Nostr events (strfry export) for leaked keys",
     configure=configure_events,
     run=run_events,
+)
+
+
+def configure_watch(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--relay", action="append", required=True, metavar="URL", help="a relay to watch (repeat for more)"
+    )
+    parser.add_argument(
+        "--identity",
+        required=True,
+        metavar="FILE",
+        help="the sentinel's own private key (nsec or hex), in a file of mode 0600, or - for stdin",
+    )
+    parser.add_argument(
+        "--store", required=True, metavar="FILE", help="the SQLite store (created if missing)"
+    )
+    parser.add_argument(
+        "--request-deletion",
+        action="store_true",
+        help="when the leaked key is the author's own, publish a NIP-09 deletion request signed with it",
+    )
+    parser.add_argument(
+        "--kinds",
+        metavar="LIST",
+        help="the event kinds to watch (default: 0,1,6,16,42,9,1111,30023); `+LIST` adds to the default",
+    )
+    parser.add_argument(
+        "--since", type=int, metavar="UNIX", help="on the first run, watch from this time (default: now)"
+    )
+    parser.add_argument(
+        "--until-idle",
+        type=float,
+        metavar="SECONDS",
+        help="stop once every relay is live and no event came for SECONDS (for scripts and tests)",
+    )
+    parser.add_argument(
+        "--backoff-max", type=float, default=60.0, metavar="SECONDS", help="longest wait between reconnects"
+    )
+    parser.add_argument(
+        "--min-confidence", metavar="LEVEL", default="high", help="low, medium, high (default) or certain"
+    )
+    parser.add_argument(
+        "--log-level", default="info", choices=("debug", "info", "warning", "error"), help="stderr log level"
+    )
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    from nsecguard_nostr.watch import command
+
+    return command.run_watch(args)
+
+
+def configure_leaked(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("npub", metavar="NPUB", help="the account to look up (npub1... or 64-hex public key)")
+    parser.add_argument("--store", required=True, metavar="FILE", help="the sentinel's SQLite store")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+
+
+def run_leaked(args: argparse.Namespace) -> int:
+    import sys
+
+    from nsecguard_nostr.watch import leaked
+
+    return leaked.run(args.npub, args.store, args.format, sys.stdout)
+
+
+WATCH = FrontEnd(
+    name="watch",
+    help="watch live relays for leaked keys and warn each owner by NIP-17 private message",
+    configure=configure_watch,
+    run=run_watch,
+)
+
+LEAKED = FrontEnd(
+    name="leaked",
+    help="answer from a watch store whether an account's key was seen leaked, and where",
+    configure=configure_leaked,
+    run=run_leaked,
 )
