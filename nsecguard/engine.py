@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
 from nsecguard import bech32, candidates, keys
@@ -272,8 +272,9 @@ def _uris(data: bytes, taken: list[tuple[int, int]]) -> Iterable[Hit]:
                 kind = Kind.BUNKER if scheme == b"bunker" else Kind.NOSTRCONNECT
                 fp = keys.fingerprint_secret(kind.value, target.lower() + b"\0" + secret)
                 reason = f"secret= parameter of a {scheme.decode()}:// URI"
-                if _is_placeholder(secret):
-                    conf, reason = Confidence.LOW, reason + " (looks like a placeholder)"
+                why = placeholder_reason(secret)
+                if why is not None:
+                    conf, reason = Confidence.LOW, reason + f" (looks like a placeholder: {why})"
                 else:
                     conf = Confidence.HIGH
                 yield Hit(kind, conf, start, end, None, fp, reason)
@@ -304,16 +305,47 @@ _PLACEHOLDER_WORDS = (b"xxx", b"...", b"secret", b"your", b"token", b"example", 
 _DUMMY = re.compile(rb"(?i)(?:abc|xyz|test|dummy|foo|bar|baz|sample|demo|password|pass|s3cr3t)[_-]?\d*")
 
 
-def _is_placeholder(secret: bytes) -> bool:
-    """A template or documentation value (`{secret}`, `$TOKEN`, `<secret>`, `xxxx`, `…`,
-    `abc123`), not a token."""
+_SEQUENCES = (b"abcdefghijklmnopqrstuvwxyz", b"0123456789", b"qwertyuiop", b"asdfghjkl")
+MIN_TOKEN = 8  # a connection secret shorter than this is a template or an example, not a token
+
+
+def _sequence(low: bytes) -> bool:
+    """`abcd`, `1234`, `qwerty`, `abcd1234`: runs along the alphabet, the digits or a keyboard."""
+    rest = low
+    while rest:
+        for seq in _SEQUENCES:
+            at = seq.find(rest[:2]) if len(rest) >= 2 else -1
+            if at >= 0:
+                n = 2
+                while n < len(rest) and at + n < len(seq) and rest[n] == seq[at + n]:
+                    n += 1
+                rest = rest[n:]
+                break
+        else:
+            return False
+    return True
+
+
+# Named false-positive filters for connection secrets, cheapest first (as detect-secrets names
+# its filters): the first that matches says why the value is taken for a placeholder.
+_PLACEHOLDER_FILTERS: tuple[tuple[str, Callable[[bytes, bytes], bool]], ...] = (
+    ("template characters", lambda s, low: any(c in _PLACEHOLDER_CHARS or c >= 0x80 for c in s)),
+    ("too short to be a token", lambda s, low: len(s) < MIN_TOKEN),
+    ("one or two characters repeated", lambda s, low: len(set(low)) <= 2),
+    ("a placeholder word", lambda s, low: any(word in low for word in _PLACEHOLDER_WORDS)),
+    ("a dummy value", lambda s, low: _DUMMY.fullmatch(s) is not None),
+    ("a keyboard or alphabet run", lambda s, low: _sequence(low)),
+)
+
+
+def placeholder_reason(secret: bytes) -> str | None:
+    """Why a connection secret is a template or documentation value (`{secret}`, `$TOKEN`,
+    `<secret>`, `xxxx`, `…`, `abcd`, `abc123`), or None for what looks like a real token."""
     low = secret.lower()
-    return (
-        any(c in _PLACEHOLDER_CHARS or c >= 0x80 for c in secret)
-        or any(word in low for word in _PLACEHOLDER_WORDS)
-        or len(set(low)) <= 2
-        or _DUMMY.fullmatch(secret) is not None
-    )
+    for name, test in _PLACEHOLDER_FILTERS:
+        if test(secret, low):
+            return name
+    return None
 
 
 class _Outer(NamedTuple):
@@ -358,16 +390,31 @@ def _hexes(buf: _Buffer, taken: list[tuple[int, int]], outer: _Outer | None) -> 
     # value named as a public key is what a proof is made of, so it never stops the attempt.
     pubkeys = buf.pubkeys
     try_proof = buf.has_bech32_pubkey or any(reason != context.VETOED for *_, reason in found)
+    # Proof goes by value, not by place: a proven value is a key where its own context allows
+    # (an id in an event, then `nak key public <it>`: the id is not the leak); only a value
+    # named as something else everywhere is reported wherever it stands.
+    permitted = {v for _, _, v, _, r in found if r not in (context.VETOED, context.NAMED_PUBLIC)}
+    derived: dict[bytes, bytes] = {}
     for start, end, value, conf, reason in found:
-        pub: bytes | None = None
+        pub: bytes | None = derived.get(value)
         if try_proof and (len(pubkeys) > 1 or (pubkeys and value not in pubkeys)):
-            pub = keys.xonly_pubkey(value)
+            if pub is None:
+                pub = derived[value] = keys.xonly_pubkey(value)
             if pub in pubkeys:
-                reason = "its public key appears in the same text"
-                yield Hit(Kind.HEX, Confidence.CERTAIN, start, end, pub, keys.fingerprint_pubkey(pub), reason)
+                if value in permitted and reason in (context.VETOED, context.NAMED_PUBLIC):
+                    continue  # named as an id here, and a key elsewhere: reported there
+                known = keys.well_known(value)
+                if known is not None:
+                    conf, reason = Confidence.LOW, f"well-known: {known}, no one's secret"
+                else:
+                    conf, reason = Confidence.CERTAIN, "its public key appears in the same text"
+                yield Hit(Kind.HEX, conf, start, end, pub, keys.fingerprint_pubkey(pub), reason)
                 continue
         if conf is None:
             continue
+        known = keys.well_known(value)
+        if known is not None:
+            conf, reason = Confidence.LOW, f"well-known: {known}, no one's secret"
         pub = pub or keys.xonly_pubkey(value)
         yield Hit(Kind.HEX, conf, start, end, pub, keys.fingerprint_pubkey(pub), reason)
 
