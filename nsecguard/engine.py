@@ -57,20 +57,6 @@ class Hit(NamedTuple):
 
 _BECH32_VALID = bech32.CHARSET.encode()
 _NSEC = re.compile(rb"(?i)nsec1(?=([0-9a-z]{58}))")
-# invisible characters a web page or chat client may put inside a long word (to let it wrap):
-# zero-width space, non-joiner and joiner, word joiner, soft hyphen, zero-width no-break space
-_INVISIBLE = (
-    b"\xe2\x80\x8b",
-    b"\xe2\x80\x8c",
-    b"\xe2\x80\x8d",
-    b"\xe2\x81\xa0",
-    b"\xc2\xad",
-    b"\xef\xbb\xbf",
-)
-_INVISIBLE_MARK = rb"(?:" + b"|".join(map(re.escape, _INVISIBLE)) + rb")"
-_INVISIBLE_RE = re.compile(_INVISIBLE_MARK)
-_NSEC_BODY_BROKEN = re.compile(rb"(?:" + _INVISIBLE_MARK + rb"{0,3}[0-9a-zA-Z]){58}")
-_NSEC_BROKEN = re.compile(rb"(?i)nsec1(?=[0-9a-z]{0,57}" + _INVISIBLE_MARK + rb")")
 _NCRYPTSEC = re.compile(rb"(?i)ncryptsec1(?=([0-9a-z]{152}))")
 _HEX_RUN = re.compile(rb"[0-9a-fA-F]{64,}")
 _PUBKEY_BECH32 = re.compile(rb"(?i)n(?:pub|profile)1[02-9ac-hj-np-z]{58,}")
@@ -185,29 +171,40 @@ def _scan(buf: _Buffer, options: Options, depth: int, outer: _Outer | None) -> l
 
 
 def _nsecs(data: bytes, options: Options) -> Iterable[Hit]:
-    yield from _nsecs_unbroken(data, options)
-    if any(mark in data for mark in _INVISIBLE):
-        yield from _nsecs_broken(data, options)
+    found = list(_nsecs_unbroken(data, options))
+    yield from found
+    if options.repair_typos:
+        yield from _nsecs_slipped(data, found)
 
 
-def _nsecs_broken(data: bytes, options: Options) -> Iterable[Hit]:
-    """An nsec with invisible characters inside (copied from a page that let it wrap): still
-    the key. Read past them, 58 characters after `nsec1`, no more."""
-    for m in _NSEC_BROKEN.finditer(data):
-        body = _NSEC_BODY_BROKEN.match(data, m.end())
-        if body is None:
+MAX_SLIPS = 4096  # `nsec1`s per buffer tried for slips (each costs tens of microseconds)
+
+
+def _nsecs_slipped(data: bytes, found: list[Hit]) -> Iterable[Hit]:
+    """Keys one slip bent out of shape (see `slips`): a dropped, extra or swapped character, a
+    character replaced by a space or a letter from another alphabet, a line break or invisible
+    characters inside. Tried at every `nsec1` not already part of a key."""
+    from nsecguard import slips
+
+    spans = [(h.start, h.end) for h in found]
+    tried = 0
+    for start in slips.starts(data):
+        if spans and _overlaps(spans, start, start + 5):
             continue
-        chars = _INVISIBLE_RE.sub(b"", body.group()).lower()
-        if len(chars.translate(None, _BECH32_VALID)):
+        tried += 1
+        if tried > MAX_SLIPS:
+            return
+        slip = slips.find(data, start)
+        if slip is None:
             continue
-        decoded = bech32.decode(b"nsec1" + chars, repair=False, hrp="nsec")
+        decoded = bech32.decode(b"nsec1" + slip.body, hrp="nsec")
         if decoded is None or not keys.is_valid_secret(decoded.data):
             continue
         pub = keys.xonly_pubkey(decoded.data)
-        reason = "nsec with invisible characters inside, valid checksum"
-        yield Hit(
-            Kind.NSEC, Confidence.CERTAIN, m.start(), body.end(), pub, keys.fingerprint_pubkey(pub), reason
-        )
+        intact = slip.how.endswith("valid checksum")  # nothing was changed: the key itself
+        conf = Confidence.CERTAIN if intact else Confidence.MEDIUM
+        fp = keys.fingerprint_pubkey(pub)
+        yield Hit(Kind.NSEC, conf, start, slip.end, pub, fp, slip.how, repaired=not intact)
 
 
 def _nsecs_unbroken(data: bytes, options: Options) -> Iterable[Hit]:
@@ -227,9 +224,18 @@ def _nsecs_unbroken(data: bytes, options: Options) -> Iterable[Hit]:
             conf, reason = Confidence.CERTAIN, "nsec with a valid (bech32m) checksum"
         else:
             conf, reason = Confidence.CERTAIN, "nsec with a valid checksum"
-        yield Hit(
-            Kind.NSEC, conf, m.start(), m.start() + 63, pub, keys.fingerprint_pubkey(pub), reason, repaired
-        )
+        end = m.start() + 63
+        if repaired and _key_char(data, end) and not _key_char(data, end + 1):
+            # 59 characters, the last two repaired as one: an extra character, not a mistyped one
+            end, reason = end + 1, "nsec with an extra character, repaired by its checksum"
+        yield Hit(Kind.NSEC, conf, m.start(), end, pub, keys.fingerprint_pubkey(pub), reason, repaired)
+
+
+def _key_char(data: bytes, at: int) -> bool:
+    return at < len(data) and data[at] in _BECH32_ANY
+
+
+_BECH32_ANY = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 def _ncryptsecs(data: bytes, options: Options) -> Iterable[Hit]:
