@@ -49,6 +49,9 @@ _NEGATIVE = {
     "shared", "conversation", "ecdh", "plaintext", "ciphertext", "iv", "entropy", "chaincode",
     "msg", "message", "digest32",
     "url", "uri", "image", "file", "content", "data", "random", "test_hash",
+    # lists of other people's public keys: `authorized_keys`, `trusted_keys`, `follows`
+    "authorized", "authorised", "allowed", "trusted", "whitelist", "whitelisted", "allowlist",
+    "allowlisted", "blocklist", "blacklist", "follows", "followers", "contacts", "members",
 }  # fmt: skip
 # a key named for another chain (`ETH_PRIVATE_KEY`, `btc_wif`) is that chain's key, not a Nostr
 # account's (a bare `PRIVATE_KEY=0x<hex>` cannot be told apart, and is reported)
@@ -199,9 +202,7 @@ def _walk(idents: list[bytes]) -> Verdict:
         seen |= words
         if _is_strong(seen):
             # "my ethereum private key": the chain is named just before, as its own word
-            if any(_other_chain(set(words_of(x.decode("ascii")))) for x in idents[max(0, at - 2) : at]):
-                return Verdict.NEGATIVE
-            return Verdict.STRONG
+            return Verdict.NEGATIVE if _chain_before(idents, at, seen) else Verdict.STRONG
         if words & _WEAK or words & {"key"}:
             verdict = Verdict.WEAK
             continue
@@ -211,6 +212,21 @@ def _walk(idents: list[bytes]) -> Verdict:
     if verdict is Verdict.WEAK and seen & {"key"} and not seen & _WEAK:
         return Verdict.WEAK if seen & {"nostr"} else Verdict.NONE
     return verdict
+
+
+def _chain_before(idents: list[bytes], at: int, seen: set[str]) -> bool:
+    """Does another chain's name qualify the key name ending at `idents[at]`? Only a chain word
+    right before it counts, past words like "my" or "the": in `I run a bitcoin node.
+    NOSTR_PRIVATE_KEY=` the chain names the node, and a name that says nostr is a Nostr key."""
+    if seen & {"nostr", "nsec", "npub"}:
+        return False
+    for x in reversed(idents[max(0, at - 3) : at]):
+        words = set(words_of(x.decode("ascii")))
+        if _other_chain(words):
+            return True
+        if not words <= _TRANSPARENT:
+            return False
+    return False
 
 
 _ASSERTION = re.compile(rb"(?i)(?:assert\w*|expect\w*|\w*equals?|eq)!?\s*\($")
@@ -278,11 +294,12 @@ class Memo:
     table row's header, so that walks back over lists and tables stop at the last value or
     row already judged, and a scan stays linear however long the list or table."""
 
-    __slots__ = ("headers", "values")
+    __slots__ = ("declarations", "headers", "values")
 
     def __init__(self) -> None:
         self.values: dict[int, tuple[Confidence | None, str]] = {}
         self.headers: dict[tuple[int, bytes], bytes | None] = {}
+        self.declarations: dict[bytes, list[bytes]] | None = None  # functions and their parameters
 
 
 def judge(
@@ -342,11 +359,23 @@ def _judge_one(
     nearest = before[cut + 1 :] if cut >= 0 else before
     verdict = judge_phrase(nearest)
     how = "named"
-    if verdict is Verdict.NONE and prior is not None and _is_element(prior.group(), before[prior.end() :]):
+    if (
+        verdict is Verdict.NONE
+        and prior is not None
+        and _is_element(prior.group(), before[prior.end() :])
+        and not _CALL_ARGS.search(before)  # `f("<hex>", "<hex>")`: arguments, each its own
+    ):
         return None, "", (before_at + prior.start(), before_at + prior.end())  # `["<hex>", "<hex>"`
     if verdict is Verdict.NONE and cut >= 0:
         verdict = _compared_with(before[:cut])
     lead_only = at_line_start and _LEAD_ONLY.match(buf[line_start:start]) is not None
+    if verdict is Verdict.NONE and _ROW_START.search(before) is not None:
+        # a row of a table (`{"<hex>", "abc"},` under a `[]struct{ secretkey string; ... }`)
+        from nsecguard import structure
+
+        field = structure.row_field(buf, start)
+        if field is not None:
+            verdict, how = judge_phrase(field), "in a table whose column is named"
     if verdict is Verdict.NONE and at_line_start:
         previous = _previous_line(buf, line_start)
         if previous is not None:
@@ -369,17 +398,111 @@ def _judge_one(
         header = _column_header(buf, line_start, start, memo)
         if header is not None:
             verdict, how = judge_phrase(header), "in a column headed"
+    if verdict in (Verdict.NONE, Verdict.WEAK):
+        afar = _named_from_afar(buf, start, end, line_start, before, nearest, verdict, memo)
+        if afar is not None:
+            verdict, how = afar
     if verdict is Verdict.STRONG:
         if how == "named":
             return Confidence.HIGH, "assigned to a private-key name", None
+        if how.startswith("!"):  # as sure as a name of its own: a parameter, a section path
+            return Confidence.HIGH, how[1:], None
         return Confidence.MEDIUM, f"{how} as a private key", None
     if verdict is Verdict.WEAK:
+        named = how.lstrip("!") if how.startswith(("in a table", "passed as")) else "named"
         if nostr_file:
-            return Confidence.MEDIUM, "named as a secret in a Nostr file", None
-        return Confidence.LOW, "named as a generic secret", None
+            return Confidence.MEDIUM, f"{named} as a secret in a Nostr file", None
+        return Confidence.LOW, f"{named} as a generic secret", None
     if verdict is Verdict.NEGATIVE:
         return None, NAMED_PUBLIC if _vetoed_as_public(nearest) else VETOED, None
     return None, "", None
+
+
+_CALL_ARGS = re.compile(rb"[\w$]\s*\([^\[\]{}()]*$")  # inside a call's parentheses
+_ROW_START = re.compile(rb"[\[{(][^\[\]{}()]*$")  # the value is inside a bracket opened before it
+_NAMED_AFTER = (
+    # assert.Equal(t, "<hex>", secretKey); assertEquals("<hex>", keys.secretKey())
+    re.compile(rb"^[\"'`]?\s*,\s*([A-Za-z_$][\w$.]*)(?:\(\))?\s*[,)]"),
+    # expect("<hex>").toBe(sk); expect('<hex>').not.toEqual(pubkey)
+    re.compile(rb"^[\"'`]?\s*\)\s*\.\s*(?:not\s*\.\s*)?to\w*\(\s*([A-Za-z_$][\w$.]*)(?:\(\))?\s*\)"),
+)
+_NOSTR_SECTIONS = {"nostr", "nsec", "signing", "signer", "identity", "bot"}
+_ENTRY_NAME = re.compile(rb"[A-Za-z_$][\w$-]*[\"'`]?\s*(?::=|=|:)\s*[\"'`]?(?:0[xX])?$")
+
+
+def _named_from_afar(
+    buf: bytes,
+    start: int,
+    end: int,
+    line_start: int,
+    before: bytes,
+    nearest: bytes,
+    verdict: Verdict,
+    memo: Memo,
+) -> tuple[Verdict, str] | None:
+    """A name that is not right before the value: what it is compared with after it, the
+    parameter it is passed as, the field of its table row, or the sections around it."""
+    from nsecguard import structure
+
+    calls = list(_open_calls(before))
+    if verdict is Verdict.NONE and calls:
+        inner = calls[0]
+        if _ASSERTION.search(before, 0, inner + 1):
+            after = buf[end : end + 160]
+            for pattern in _NAMED_AFTER:
+                m = pattern.match(after)
+                if m is not None and judge_phrase(m.group(1)) is Verdict.STRONG:
+                    return Verdict.STRONG, "!compared with a private-key name"
+            return None
+        found = _parameter(buf, before, inner, memo)
+        if found is not None:
+            return found
+    entry = _ENTRY_NAME.search(nearest)
+    if entry is None:
+        return None  # an unnamed value: no section names it
+    path = [*structure.enclosing_keys(buf, start), *structure.yaml_parents(buf, line_start)]
+    table = structure.toml_table(buf, line_start)
+    if table is not None:
+        path.append(table)
+    if not path:
+        return None
+    own_name = _IDENT.match(entry.group())
+    names = [*reversed(path), *([own_name.group()] if own_name else [])]
+    where = ".".join(p.decode("ascii", "replace") for p in names)
+    section_words = {w for p in path for w in words_of(p.decode("ascii", "replace"))}
+    own = {w for x in _IDENT.findall(nearest)[-2:] for w in words_of(x.decode("ascii"))}
+    if _other_chain(section_words):
+        return None
+    if verdict is Verdict.WEAK and (_is_strong(section_words | own) or section_words & _NOSTR_SECTIONS):
+        return Verdict.STRONG, f"!named as a secret under a Nostr section ({where})"
+    if verdict is Verdict.NONE and any(judge_phrase(p) is Verdict.STRONG for p in path[:1]):
+        return Verdict.STRONG, f"!an entry of a map named as private keys ({where})"
+    return None
+
+
+def _parameter(buf: bytes, before: bytes, paren: int, memo: Memo) -> tuple[Verdict, str] | None:
+    """`checkShared(t, "<hex>")` with `func checkShared(t *testing.T, priv string)` declared in
+    the same text: the value is named by the parameter it is passed as."""
+    from nsecguard import structure
+
+    name = _CALL_NAME.search(before, 0, paren)
+    if name is None:
+        return None
+    called = re.split(rb"::|\.|->", name.group(1))[-1]
+    index = structure.argument_index(before[paren + 1 :])
+    if index is None:
+        return None
+    if memo.declarations is None:
+        memo.declarations = structure.declarations(buf)
+    params = memo.declarations.get(called)
+    if params is None or index >= len(params):
+        return None
+    verdict = judge_phrase(params[index])
+    if verdict not in (Verdict.STRONG, Verdict.WEAK):
+        return None
+    param = params[index].decode("ascii", "replace")
+    how = f"passed as the parameter `{param}` of {called.decode('ascii', 'replace')}"
+    return verdict, ("!" + how if verdict is Verdict.STRONG else how)
 
 
 # command lines whose argument is a private key without a flag naming it (`--sec` is a name)

@@ -96,20 +96,6 @@ class _Fingerprints:
 
 _BECH32_VALID = bech32.CHARSET.encode()
 _NSEC = re.compile(rb"(?i)nsec1(?=([0-9a-z]{58}))")
-# invisible characters a web page or chat client may put inside a long word (to let it wrap):
-# zero-width space, non-joiner and joiner, word joiner, soft hyphen, zero-width no-break space
-_INVISIBLE = (
-    b"\xe2\x80\x8b",
-    b"\xe2\x80\x8c",
-    b"\xe2\x80\x8d",
-    b"\xe2\x81\xa0",
-    b"\xc2\xad",
-    b"\xef\xbb\xbf",
-)
-_INVISIBLE_MARK = rb"(?:" + b"|".join(map(re.escape, _INVISIBLE)) + rb")"
-_INVISIBLE_RE = re.compile(_INVISIBLE_MARK)
-_NSEC_BODY_BROKEN = re.compile(rb"(?:" + _INVISIBLE_MARK + rb"{0,3}[0-9a-zA-Z]){58}")
-_NSEC_BROKEN = re.compile(rb"(?i)nsec1(?=[0-9a-z]{0,57}" + _INVISIBLE_MARK + rb")")
 _NCRYPTSEC = re.compile(rb"(?i)ncryptsec1(?=([0-9a-z]{152}))")
 _HEX_RUN = re.compile(rb"[0-9a-fA-F]{64,}")
 _PUBKEY_BECH32 = re.compile(rb"(?i)n(?:pub|profile)1[02-9ac-hj-np-z]{58,}")
@@ -248,29 +234,40 @@ def _scan(buf: _Buffer, options: Options, depth: int, outer: _Outer | None) -> l
 
 
 def _nsecs(data: bytes, options: Options) -> Iterable[Hit]:
-    yield from _nsecs_unbroken(data, options)
-    if any(mark in data for mark in _INVISIBLE):
-        yield from _nsecs_broken(data, options)
+    found = list(_nsecs_unbroken(data, options))
+    yield from found
+    if options.repair_typos:
+        yield from _nsecs_slipped(data, found)
 
 
-def _nsecs_broken(data: bytes, options: Options) -> Iterable[Hit]:
-    """An nsec with invisible characters inside (copied from a page that let it wrap): still
-    the key. Read past them, 58 characters after `nsec1`, no more."""
-    for m in _NSEC_BROKEN.finditer(data):
-        body = _NSEC_BODY_BROKEN.match(data, m.end())
-        if body is None:
+MAX_SLIPS = 4096  # `nsec1`s per buffer tried for slips (each costs tens of microseconds)
+
+
+def _nsecs_slipped(data: bytes, found: list[Hit]) -> Iterable[Hit]:
+    """Keys one slip bent out of shape (see `slips`): a dropped, extra or swapped character, a
+    character replaced by a space or a letter from another alphabet, a line break or invisible
+    characters inside. Tried at every `nsec1` not already part of a key."""
+    from nsecguard import slips
+
+    spans = [(h.start, h.end) for h in found]
+    tried = 0
+    for start in slips.starts(data):
+        if spans and _overlaps(spans, start, start + 5):
             continue
-        chars = _INVISIBLE_RE.sub(b"", body.group()).lower()
-        if len(chars.translate(None, _BECH32_VALID)):
+        tried += 1
+        if tried > MAX_SLIPS:
+            return
+        slip = slips.find(data, start)
+        if slip is None:
             continue
-        decoded = bech32.decode(b"nsec1" + chars, repair=False, hrp="nsec")
+        decoded = bech32.decode(b"nsec1" + slip.body, hrp="nsec")
         if decoded is None or not keys.is_valid_secret(decoded.data):
             continue
         pub = keys.xonly_pubkey(decoded.data)
-        reason = "nsec with invisible characters inside, valid checksum"
-        yield Hit(
-            Kind.NSEC, Confidence.CERTAIN, m.start(), body.end(), pub, keys.fingerprint_pubkey(pub), reason
-        )
+        intact = slip.how.endswith("valid checksum")  # nothing was changed: the key itself
+        conf = Confidence.CERTAIN if intact else Confidence.MEDIUM
+        fp = keys.fingerprint_pubkey(pub)
+        yield Hit(Kind.NSEC, conf, start, slip.end, pub, fp, slip.how, repaired=not intact)
 
 
 def _nsecs_unbroken(data: bytes, options: Options) -> Iterable[Hit]:
@@ -290,9 +287,18 @@ def _nsecs_unbroken(data: bytes, options: Options) -> Iterable[Hit]:
             conf, reason = Confidence.CERTAIN, "nsec with a valid (bech32m) checksum"
         else:
             conf, reason = Confidence.CERTAIN, "nsec with a valid checksum"
-        yield Hit(
-            Kind.NSEC, conf, m.start(), m.start() + 63, pub, keys.fingerprint_pubkey(pub), reason, repaired
-        )
+        end = m.start() + 63
+        if repaired and _key_char(data, end) and not _key_char(data, end + 1):
+            # 59 characters, the last two repaired as one: an extra character, not a mistyped one
+            end, reason = end + 1, "nsec with an extra character, repaired by its checksum"
+        yield Hit(Kind.NSEC, conf, m.start(), end, pub, keys.fingerprint_pubkey(pub), reason, repaired)
+
+
+def _key_char(data: bytes, at: int) -> bool:
+    return at < len(data) and data[at] in _BECH32_ANY
+
+
+_BECH32_ANY = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 def _ncryptsecs(data: bytes, options: Options) -> Iterable[Hit]:
@@ -335,8 +341,9 @@ def _uris(data: bytes, taken: list[tuple[int, int]]) -> Iterable[Hit]:
                 kind = Kind.BUNKER if scheme == b"bunker" else Kind.NOSTRCONNECT
                 material = (kind.value, target.lower() + b"\0" + secret)
                 reason = f"secret= parameter of a {scheme.decode()}:// URI"
-                if _is_placeholder(secret):
-                    conf, reason = Confidence.LOW, reason + " (looks like a placeholder)"
+                why = placeholder_reason(secret)
+                if why is not None:
+                    conf, reason = Confidence.LOW, reason + f" (looks like a placeholder: {why})"
                 else:
                     conf = Confidence.HIGH
                 yield Hit(kind, conf, start, end, None, "", reason, secret=material)
@@ -367,18 +374,49 @@ _PLACEHOLDER_WORDS = (b"xxx", b"...", b"secret", b"your", b"token", b"example", 
 _DUMMY = re.compile(rb"(?i)(?:abc|xyz|test|dummy|foo|bar|baz|sample|demo|password|pass|s3cr3t)[_-]?\d*")
 
 
-def _is_placeholder(secret: bytes) -> bool:
-    """A template or documentation value (`{secret}`, `$TOKEN`, `<secret>`, `xxxx`, `…`,
-    `abc123`), not a token."""
+_SEQUENCES = (b"abcdefghijklmnopqrstuvwxyz", b"0123456789", b"qwertyuiop", b"asdfghjkl")
+MIN_TOKEN = 8  # a connection secret shorter than this is a template or an example, not a token
+
+
+def _sequence(low: bytes) -> bool:
+    """`abcd`, `1234`, `qwerty`, `abcd1234`: runs along the alphabet, the digits or a keyboard."""
+    rest = low
+    while rest:
+        for seq in _SEQUENCES:
+            at = seq.find(rest[:2]) if len(rest) >= 2 else -1
+            if at >= 0:
+                n = 2
+                while n < len(rest) and at + n < len(seq) and rest[n] == seq[at + n]:
+                    n += 1
+                rest = rest[n:]
+                break
+        else:
+            return False
+    return True
+
+
+# Named false-positive filters for connection secrets, cheapest first (as detect-secrets names
+# its filters): the first that matches says why the value is taken for a placeholder.
+_PLACEHOLDER_FILTERS: tuple[tuple[str, Callable[[bytes, bytes], bool]], ...] = (
+    # a public key (what sanitize leaves in place of a key) is no secret
+    ("a public key", lambda s, low: low.startswith((b"npub1", b"nostr:npub1"))),
+    ("template characters", lambda s, low: any(c in _PLACEHOLDER_CHARS or c >= 0x80 for c in s)),
+    ("too short to be a token", lambda s, low: len(s) < MIN_TOKEN),
+    ("one or two characters repeated", lambda s, low: len(set(low)) <= 2),
+    ("a placeholder word", lambda s, low: any(word in low for word in _PLACEHOLDER_WORDS)),
+    ("a dummy value", lambda s, low: _DUMMY.fullmatch(s) is not None),
+    ("a keyboard or alphabet run", lambda s, low: _sequence(low)),
+)
+
+
+def placeholder_reason(secret: bytes) -> str | None:
+    """Why a connection secret is a template or documentation value (`{secret}`, `$TOKEN`,
+    `<secret>`, `xxxx`, `…`, `abcd`, `abc123`), or None for what looks like a real token."""
     low = secret.lower()
-    if low.startswith((b"npub1", b"nostr:npub1")):  # a public key (what sanitize leaves) is no secret
-        return True
-    return (
-        any(c in _PLACEHOLDER_CHARS or c >= 0x80 for c in secret)
-        or any(word in low for word in _PLACEHOLDER_WORDS)
-        or len(set(low)) <= 2
-        or _DUMMY.fullmatch(secret) is not None
-    )
+    for name, test in _PLACEHOLDER_FILTERS:
+        if test(secret, low):
+            return name
+    return None
 
 
 class _Outer(NamedTuple):
@@ -423,16 +461,31 @@ def _hexes(buf: _Buffer, taken: list[tuple[int, int]], outer: _Outer | None) -> 
     # value named as a public key is what a proof is made of, so it never stops the attempt.
     pubkeys = buf.pubkeys
     try_proof = buf.has_bech32_pubkey or any(reason != context.VETOED for *_, reason in found)
+    # Proof goes by value, not by place: a proven value is a key where its own context allows
+    # (an id in an event, then `nak key public <it>`: the id is not the leak); only a value
+    # named as something else everywhere is reported wherever it stands.
+    permitted = {v for _, _, v, _, r in found if r not in (context.VETOED, context.NAMED_PUBLIC)}
+    derived: dict[bytes, bytes] = {}
     for start, end, value, conf, reason in found:
-        pub: bytes | None = None
+        pub: bytes | None = derived.get(value)
         if try_proof and (len(pubkeys) > 1 or (pubkeys and value not in pubkeys)):
-            pub = keys.xonly_pubkey(value)
+            if pub is None:
+                pub = derived[value] = keys.xonly_pubkey(value)
             if pub in pubkeys:
-                reason = "its public key appears in the same text"
-                yield Hit(Kind.HEX, Confidence.CERTAIN, start, end, pub, keys.fingerprint_pubkey(pub), reason)
+                if value in permitted and reason in (context.VETOED, context.NAMED_PUBLIC):
+                    continue  # named as an id here, and a key elsewhere: reported there
+                known = keys.well_known(value)
+                if known is not None:
+                    conf, reason = Confidence.LOW, f"well-known: {known}, no one's secret"
+                else:
+                    conf, reason = Confidence.CERTAIN, "its public key appears in the same text"
+                yield Hit(Kind.HEX, conf, start, end, pub, keys.fingerprint_pubkey(pub), reason)
                 continue
         if conf is None:
             continue
+        known = keys.well_known(value)
+        if known is not None:
+            conf, reason = Confidence.LOW, f"well-known: {known}, no one's secret"
         pub = pub or keys.xonly_pubkey(value)
         yield Hit(Kind.HEX, conf, start, end, pub, keys.fingerprint_pubkey(pub), reason)
 

@@ -20,6 +20,25 @@ def is_valid_secret(secret: bytes) -> bool:
     return len(secret) == 32 and 0 < int.from_bytes(secret, "big") < CURVE_ORDER
 
 
+_SMALL = 1 << 32
+
+
+def well_known(secret: bytes) -> str | None:
+    """What a scalar that is no one's secret is: the tiny values test vectors use (1, 2, ...),
+    the curve order minus a tiny value, one byte repeated, or the bytes 1, 2, 3... in order.
+    None for anything else."""
+    d = int.from_bytes(secret, "big")
+    if d < _SMALL:
+        return f"the scalar {d}"
+    if CURVE_ORDER - d < _SMALL:
+        return f"the curve order minus {CURVE_ORDER - d}"
+    if len(set(secret)) == 1:
+        return f"the byte {secret[0]:#04x} repeated"
+    if all(secret[i + 1] - secret[i] == 1 for i in range(len(secret) - 1)):
+        return "consecutive bytes"
+    return None
+
+
 @lru_cache(maxsize=1)
 def _deriver() -> Callable[[bytes], bytes]:
     from coincurve._libsecp256k1 import ffi, lib

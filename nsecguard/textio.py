@@ -30,15 +30,40 @@ def sniff(head: bytes) -> str | None:
             return encoding
     if b"\0" not in head[:SNIFF_BYTES]:
         return ""
-    # UTF-16 without a BOM: mostly-ASCII text has a zero in every other byte (1 KiB tells)
-    sample = head[:1024]
-    even, odd = sample[0::2], sample[1::2]
-    if len(sample) >= 16:
-        if odd.count(0) > 0.8 * len(odd) and even.count(0) < 0.1 * len(even):
-            return "utf-16-le"
-        if even.count(0) > 0.8 * len(even) and odd.count(0) < 0.1 * len(odd):
-            return "utf-16-be"
+    sample = head[:_SAMPLE]
+    for encoding in ("utf-32-le", "utf-32-be"):
+        if _decodes_to_text(sample, encoding, 4):
+            return encoding
+    # UTF-16: most zero bytes are the high bytes of ASCII characters (spaces, newlines, digits,
+    # the key itself), even in Chinese or Japanese text; a binary file's zeros stand anywhere
+    odd, even = sample[1::2].count(0), sample[0::2].count(0)
+    for encoding, high, low in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if high >= 1.5 * low and _decodes_to_text(sample, encoding, 2):
+            return encoding
     return None
+
+
+_SAMPLE = 4096
+
+
+def _decodes_to_text(sample: bytes, encoding: str, width: int) -> bool:
+    """Is `sample` text in `encoding` (no BOM)? It must decode strictly (a binary file read as
+    UTF-16 meets an unpaired surrogate within a few hundred characters, as UTF-32 a value past
+    U+10FFFF) to printable characters (tables of small numbers decode to control characters).
+    Mostly-CJK UTF-16, with few zero bytes, passes as well as mostly-ASCII UTF-16."""
+    n = len(sample) - len(sample) % width
+    if n < 4 * width:
+        return False
+    try:
+        text = sample[:n].decode(encoding)
+    except UnicodeDecodeError as exc:  # a character cut at the sample's end is no reason
+        if exc.start < n - 4:
+            return False
+        text = sample[: exc.start].decode(encoding)
+    if not text:
+        return False
+    printable = sum(1 for c in text if c.isprintable() or c in "\t\n\r")
+    return printable >= 0.95 * len(text)
 
 
 def transcode(chunks: Iterable[bytes], encoding: str) -> Iterator[bytes]:

@@ -130,6 +130,7 @@ class FileDiff(NamedTuple):
     submodule: bool
     record: bytes  # the whole file diff
     hunks_at: int  # offset of the first hunk header in `record`; -1 when there is none
+    old_blob: str | None = None  # the blob it replaces; None when added or unknown
 
 
 def records(stream: IO[bytes], block: int = READ_BLOCK) -> Iterator[bytes]:
@@ -192,6 +193,7 @@ def parse_file(record: bytes) -> FileDiff:
     lines = head.split(b"\n")
     new_path: bytes | None = None
     blob: str | None = None
+    old_blob: str | None = None
     binary = submodule = False
     for line in lines[1:]:
         if line.startswith(b"+++ "):
@@ -202,8 +204,11 @@ def parse_file(record: bytes) -> FileDiff:
             new_path = _unquote(line[10:])
         elif line.startswith(b"index "):
             ids = line[6:].split(b" ")
-            new = ids[0].rpartition(b"..")[2].decode("ascii", "replace")
+            olds, _, new_id = ids[0].rpartition(b"..")
+            new = new_id.decode("ascii", "replace")
             blob = None if new in NULL_SHA else new
+            first = olds.split(b",")[0].decode("ascii", "replace")  # a merge lists each parent's
+            old_blob = None if not first or first in NULL_SHA else first
             if ids[-1] == b"160000":
                 submodule = True
         elif line.startswith(b"Binary files ") or line.startswith(b"GIT binary patch"):
@@ -212,7 +217,9 @@ def parse_file(record: bytes) -> FileDiff:
             submodule = True
     if new_path is None:
         new_path = _path_from_diff_line(lines[0])
-    return FileDiff(_show(new_path), blob, binary, submodule, record, hunks_at if hunks_at > 0 else -1)
+    return FileDiff(
+        _show(new_path), blob, binary, submodule, record, hunks_at if hunks_at > 0 else -1, old_blob
+    )
 
 
 def added_lines(diff: FileDiff) -> tuple[list[int], list[bytes]]:
@@ -405,6 +412,9 @@ class Scanner:
             )
             return []
         if diff.binary:
+            decoded = self._scan_transcoded(diff, where)
+            if decoded is not None:
+                return decoded
             self.result.notes.append(f"{diff.path}{where}: binary, skipped")
             return []
         if diff.hunks_at < 0 or self.excluded(diff.path):
@@ -437,6 +447,44 @@ class Scanner:
             f.moved(line=numbers[f.line - 1])
             for f in to_findings(text, hits, path=diff.path, options=self.options)
         ]
+
+    def _scan_transcoded(self, diff: FileDiff, where: str) -> list[Finding] | None:
+        """A file git calls binary that is text in UTF-16 or UTF-32 (as Windows tools write
+        it): the new blob decoded and scanned whole; what it adds is the secrets the blob it
+        replaces did not hold. None when it is binary indeed (or cannot be read)."""
+        if diff.blob is None or self.excluded(diff.path):
+            return None
+        data = self.blobs.read(diff.blob)
+        if data is None:
+            return None
+        text = _decoded(data)
+        if text is None:
+            return None
+        from nsecguard.engine import find_hits, to_findings
+
+        self.result.scanned += 1
+        self.result.scanned_bytes += len(data)
+        self.result.notes.append(f"{diff.path}{where}: decoded from {text[1].upper()}")
+        hits = find_hits(text[0], options=self.options)
+        if not hits:
+            return []
+        before: set[str] = set()
+        old = self.blobs.read(diff.old_blob) if diff.old_blob else None
+        old_text = _decoded(old) if old is not None else None
+        if old_text is not None:
+            before = {h.fingerprint for h in find_hits(old_text[0], options=self.options)}
+        added = [h for h in hits if h.fingerprint not in before]
+        return to_findings(text[0], added, path=diff.path, options=self.options) if added else []
+
+
+def _decoded(data: bytes) -> tuple[bytes, str] | None:
+    """UTF-8 bytes of a UTF-16 or UTF-32 blob, and its encoding; None for anything else."""
+    from nsecguard import textio
+
+    encoding = textio.sniff(data[: textio.SNIFF_BYTES])
+    if not encoding:
+        return None
+    return b"".join(textio.transcode([data], encoding)), encoding
 
 
 def _touches(data: bytes, start: int, end: int, added: frozenset[int]) -> bool:
@@ -618,6 +666,8 @@ def scan_history(
     result = scanner.result
     result.commits = commits
     result.notes[:] = _dedup_notes(result.notes)
+    if commits:
+        scan_messages(repo, options, revs, seen)
     result.findings.extend(s.finding() for s in seen.values())
     if repo.shallow:
         result.notes.append(
@@ -627,6 +677,65 @@ def scan_history(
     if commits == 0:
         result.notes.append("no commits to scan" + (" (empty repository)" if not repo.has_commits() else ""))
     return result
+
+
+COMMIT_MESSAGE = "(commit message)"
+TAG_MESSAGE = "(tag message)"
+_MESSAGE_FORMAT = "--format=%x01%H%x00%an%x00%ae%x00%aI%x00%B"
+_TAG_FORMAT = (
+    "--format=%01%(objectname)%00%(objecttype)%00%(refname:short)%00%(taggername)%00"
+    "%(taggeremail)%00%(taggerdate:iso-strict)%00%(contents)"
+)
+
+
+def scan_messages(
+    repo: Repo, options: Options, revs: Sequence[str], seen: dict[tuple[str, str], _Sighting]
+) -> None:
+    """Keys pasted into commit messages (and, for the whole history, annotated tags' messages):
+    each reported once, at the oldest commit that holds it."""
+    from nsecguard.candidates import get_prefilter
+    from nsecguard.engine import scan_bytes
+
+    prefilter = get_prefilter()
+    with _stream(["log", "--date-order", _MESSAGE_FORMAT, *revs, "--"], repo.cwd) as stream:
+        for record in _split_records(stream):
+            sha, author, email, date, message = [*record.split(b"\0", 4), b"", b"", b"", b""][:5]
+            if not message or not prefilter(message):
+                continue
+            day = date.decode("ascii", "replace")
+            commit = Commit(sha.decode("ascii", "replace"), _show(author), _show(email), day)
+            for finding in scan_bytes(message, path=COMMIT_MESSAGE, options=options):
+                key = (finding.fingerprint, COMMIT_MESSAGE)
+                sighting = seen.get(key)
+                if sighting is None:
+                    seen[key] = _Sighting(finding, commit)
+                else:
+                    sighting.update(finding, commit)
+    if list(revs) != ["--all"]:
+        return  # a range: its commits, not the repository's tags
+    out = git(["for-each-ref", _TAG_FORMAT, "refs/tags"], repo.cwd, check=False).stdout
+    for record in out.split(COMMIT_MARK)[1:]:
+        sha, kind, name, tagger, email, date, message = [*record.split(b"\0", 6), *[b""] * 7][:7]
+        if kind != b"tag" or not message or not prefilter(message):
+            continue
+        who, day = _show(tagger), date.decode("ascii", "replace")
+        commit = Commit(sha.decode("ascii", "replace"), who, _show(email.strip(b"<>")), day)
+        for finding in scan_bytes(message, path=TAG_MESSAGE, options=options):
+            key = (finding.fingerprint, f"{TAG_MESSAGE} {_show(name)}")
+            if key not in seen:
+                seen[key] = _Sighting(finding.with_extra(tag=_show(name)), commit)
+
+
+def _split_records(stream: IO[bytes]) -> Iterator[bytes]:
+    """The records of a `git log` stream whose format starts each with \\x01, one at a time
+    (memory stays flat however long the history)."""
+    tail = b""
+    while chunk := stream.read(READ_BLOCK):
+        parts = (tail + chunk).split(COMMIT_MARK)
+        tail = parts.pop()
+        yield from (p for p in parts if p)
+    if tail:
+        yield tail
 
 
 class _Sighting:
