@@ -7,7 +7,8 @@ environment for its children), and the refs still show the server's state. So th
 the server are `git log <new>... --not --all`, walked once for all refs together: a force-push,
 a new branch from an old commit, a branch and a tag of the same commits, all scan each new commit
 once, and a key in a commit the server already has is never reported again. Deletions bring
-nothing. An annotated tag brings its commit (if new); a tag of a blob brings the blob.
+nothing. An annotated tag brings its commit (if new) and its message, which is scanned too; a
+tag of a blob brings the blob.
 
 Configuration, first found wins (a bare repository has no work tree to discover it in):
   1. `--config FILE` (the hook script names a server-wide policy);
@@ -94,6 +95,8 @@ def scan_push(
         if update.deleted:
             result.notes.append(f"{update.ref}: deleted (nothing to scan)")
             continue
+        if object_type(repo, update.new) == "tag":
+            result.merge(_scan_tag_message(repo, update.new, update.ref, options))
         target, kind = peel(repo, update.new)
         if kind == "commit":
             tips.append(target)
@@ -106,6 +109,21 @@ def scan_push(
         result.merge(git.scan_history(repo, options, revs, exclude=list(exclude)))
     if not result.commits and not result.findings:
         result.notes.append("no new commits")
+    return result
+
+
+def _scan_tag_message(repo: Repo, tag: str, ref: str, options: Options) -> ScanResult:
+    """An annotated tag's message (what `git show` prints of it): pushed text like any other."""
+    import io
+
+    from nsecguard.result import ScanResult
+    from nsecguard.sources.files import scan_stream
+
+    result = ScanResult()
+    raw = git.git(["cat-file", "tag", tag], repo.cwd, check=False)
+    _, _, message = raw.stdout.partition(b"\n\n")
+    if raw.returncode == 0 and message.strip():
+        scan_stream(io.BytesIO(message), f"{ref} (tag message)", options, result)
     return result
 
 

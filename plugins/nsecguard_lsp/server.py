@@ -30,6 +30,7 @@ DEBOUNCE = 0.2  # seconds without typing before a changed document is scanned
 SOURCE = "nsecguard"
 ADVICE = "Keep keys in an environment variable or a secrets manager (quick fix available)"
 LOG = logging.getLogger("nsecguard.lsp")
+CONFIG_NAMES = ("/.nsecguard.toml", "/pyproject.toml")
 
 _SEVERITY = {
     Severity.CRITICAL: types.DiagnosticSeverity.Error,
@@ -72,6 +73,10 @@ class NsecguardServer(LanguageServer):
                     LOG.warning("%s", safe(f"configuration ignored: {exc}"))
             self._options[folder] = options
         return self._options[folder]
+
+    def forget_settings(self) -> None:
+        """A configuration file was saved: read the settings again."""
+        self._options.clear()
 
     def findings(self, doc: TextDocument) -> list[Finding]:
         return scan_text(doc.source, path=doc.uri, options=self.options_for(doc.uri))
@@ -167,6 +172,8 @@ def build() -> NsecguardServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: NsecguardServer, params: types.DidSaveTextDocumentParams) -> None:
+        if params.text_document.uri.endswith(CONFIG_NAMES):
+            ls.forget_settings()
         ls.cancel(params.text_document.uri)
         ls.check(params.text_document.uri)
 

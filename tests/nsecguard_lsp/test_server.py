@@ -235,6 +235,12 @@ async def test_project_config_allows_a_test_vector(editor: Editor, tmp_path: Pat
     uri = (tmp_path / "vectors.py").as_uri()
     editor.open(uri, f'NSEC = "{key.nsec}"\nOTHER = ""\n', "python")
     assert await editor.next_diagnostics(uri) == []
+    (tmp_path / ".nsecguard.toml").write_text("allow = []\n")  # the user edits the config
+    editor.client.text_document_did_save(
+        types.DidSaveTextDocumentParams(types.TextDocumentIdentifier((tmp_path / ".nsecguard.toml").as_uri()))
+    )
+    editor.client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri)))
+    assert len(await editor.next_diagnostics(uri)) == 1
 
 
 async def test_the_server_log_never_holds_a_key(tmp_path: Path) -> None:

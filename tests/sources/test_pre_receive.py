@@ -191,6 +191,14 @@ def test_annotated_and_lightweight_tags(server: Server, work: Repo, key: TestKey
     assert server.ref("v2") is None and server.ref("v3") is None
 
 
+def test_a_tag_message_is_scanned(server: Server, work: Repo, key: TestKey) -> None:
+    work.git("tag", "-a", "-m", f"release\n\nsigned with {key.nsec}", "v5")  # on a commit the server has
+    result = push(work, "v5")
+    assert result.code != 0 and key.npub in result.output
+    assert "remote: refs/tags/v5 (tag message):3:" in result.output
+    assert_no_secret(result.output, key)
+
+
 def test_a_tagged_blob_is_scanned(server: Server, work: Repo, key: TestKey) -> None:
     blob = subprocess.run(
         ["git", "hash-object", "-w", "--stdin"],
