@@ -1,12 +1,9 @@
-"""The quick fixes' text logic and the scrubbing log filter, without a session."""
+"""The quick fixes' text logic, without a session."""
 
 from __future__ import annotations
 
-import logging
-
 from nsecguard import scan_text
 from nsecguard_lsp import actions
-from nsecguard_lsp.logs import ScrubFilter
 from tests.conftest import assert_no_secret, new_key
 
 
@@ -62,17 +59,3 @@ def test_unknown_languages_get_a_placeholder_inside_the_quotes() -> None:
     assert [f.text for f in fixes] == [f"nostr:{key.npub}", "${NOSTR_SECRET_KEY}"]
     for fix in fixes:
         assert_no_secret(fix.title + fix.text, key)
-
-
-def test_log_filter_scrubs_messages_arguments_and_exceptions() -> None:
-    key = new_key()
-    try:
-        raise ValueError(f"bad {key.nsec}")
-    except ValueError as exc:
-        record = logging.LogRecord(
-            "x", logging.ERROR, __file__, 1, "saw %s", (key.nsec,), (type(exc), exc, None)
-        )
-    assert ScrubFilter().filter(record)
-    text = logging.Formatter().format(record)
-    assert "ValueError" in text and "Traceback" not in text
-    assert_no_secret(text, key)
