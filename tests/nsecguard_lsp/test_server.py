@@ -258,3 +258,18 @@ async def test_the_server_log_never_holds_a_key(tmp_path: Path) -> None:
     await ed.client.stop()
     assert "leaked key" in err  # -v logs each check
     assert_no_secret(err + "\n".join(ed.logs + ed.shown), key)
+
+
+async def test_ranges_are_in_the_clients_utf16_units(editor: Editor, tmp_path: Path) -> None:
+    """Positions count UTF-16 code units (the LSP default): an emoji before the key is two."""
+    key = new_key()
+    uri = (tmp_path / "notes.md").as_uri()
+    prefix = "🔑 clé: "
+    editor.open(uri, f"# Ünïcode\n{prefix}{key.nsec} ok\n", "markdown")
+    (diag,) = await editor.next_diagnostics(uri)
+    start = len(prefix.encode("utf-16-le")) // 2
+    assert diag.range == types.Range(types.Position(1, start), types.Position(1, start + len(key.nsec)))
+    actions = await editor.actions(uri, diag)
+    assert actions[0].edit is not None
+    editor.apply(actions[0].edit)
+    assert editor.docs[uri].source == f"# Ünïcode\n{prefix}nostr:{key.npub} ok\n"
