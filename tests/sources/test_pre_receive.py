@@ -3,6 +3,7 @@ installed, real `git push`es over file:// and over `git daemon` on 127.0.0.1."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -52,12 +53,51 @@ def install_hook(bare: Path, *extra: str) -> None:
     hook.chmod(0o755)
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Server:
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def git_daemon(bare: Path) -> Iterator[str]:
+    """`git daemon` serving `bare` on 127.0.0.1 with pushes enabled; its git:// URL."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            "git", "daemon", "--reuseaddr", "--export-all", "--enable=receive-pack", "--informative-errors",
+            f"--base-path={bare.parent}", "--listen=127.0.0.1", f"--port={port}", str(bare.parent),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("git daemon did not start") from None
+                time.sleep(0.05)
+        yield f"git://127.0.0.1:{port}/{bare.name}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(params=["file", "git-daemon"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    """A bare repository with the hook installed, pushed to over file:// or over `git daemon`."""
     bare = tmp_path / "server.git"
     subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
     install_hook(bare)
-    return Server(bare, bare.as_uri())
+    if request.param == "file":
+        yield Server(bare, bare.as_uri())
+        return
+    with git_daemon(bare) as url:
+        yield Server(bare, url)
 
 
 def clone(server: Server, tmp_path: Path, name: str = "work") -> Repo:
@@ -330,55 +370,3 @@ def test_explicit_config_and_baseline_options(
     other = new_key()
     sha = work.commit_file("src/k.txt", f"{other.nsec}\n")
     assert_rejected(push(work, "main"), server, other, "src/k.txt", sha)
-
-
-# -- over git daemon -----------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def daemon(server: Server) -> Iterator[str]:
-    """`git daemon` serving the server's directory on 127.0.0.1, pushes enabled."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            "git", "daemon", "--reuseaddr", "--export-all", "--enable=receive-pack", "--informative-errors",
-            f"--base-path={server.path.parent}", "--listen=127.0.0.1", f"--port={port}",
-            str(server.path.parent),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("git daemon did not start") from None
-                time.sleep(0.05)
-        yield f"git://127.0.0.1:{port}/{server.path.name}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def test_over_git_daemon(server: Server, work: Repo, daemon: str, key: TestKey) -> None:
-    work.git("remote", "set-url", "origin", daemon)
-    clean = work.commit_file("ok.txt", "fine\n")
-    result = push(work, "main")
-    assert result.code == 0, result.output
-    assert "remote: No leaked Nostr keys" in result.output and server.ref("main") == clean
-    sha = work.commit_file("leak.txt", f"my nsec is {key.nsec}\n")
-    work.git("tag", "-a", "-m", "tagged", "v9")
-    result = push(work, "main", "v9")
-    assert_rejected(result, server, key, "leak.txt", sha)
-    assert result.output.count("remote: leak.txt:") == 1
-    assert server.ref("main") == clean and server.ref("v9") is None
