@@ -8,7 +8,8 @@ the server are `git log <new>... --not --all`, walked once for all refs together
 a new branch from an old commit, a branch and a tag of the same commits, all scan each new commit
 once, and a key in a commit the server already has is never reported again. Deletions bring
 nothing. An annotated tag brings its commit (if new) and its message, which is scanned too; a
-tag of a blob brings the blob.
+tag of a blob or a tree brings the blob or the tree's files. A pushed object the hook cannot read
+is an error: the push is rejected rather than accepted unchecked.
 
 Configuration, first found wins (a bare repository has no work tree to discover it in):
   1. `--config FILE` (the hook script names a server-wide policy);
@@ -102,8 +103,14 @@ def scan_push(
             tips.append(target)
         elif kind == "blob":
             result.merge(_scan_blob(repo, target, update.ref, options))
-        else:
-            result.notes.append(f"{update.ref}: points at a {kind}, not scanned")
+        elif kind == "tree":
+            for blob, path in _tree_blobs(repo, target):
+                result.merge(_scan_blob(repo, blob, f"{update.ref}:{path}", options))
+        else:  # git gives the hook every pushed object: unreadable means a broken environment
+            raise FatalError(
+                f"{update.ref}: the pushed object {update.new[:12]} cannot be read (run nsecguard with "
+                "the environment git gives the hook: it points at the pushed objects)"
+            )
     if tips:
         revs = [*dict.fromkeys(tips), "--not", "--all"]
         result.merge(git.scan_history(repo, options, revs, exclude=list(exclude)))
@@ -125,6 +132,17 @@ def _scan_tag_message(repo: Repo, tag: str, ref: str, options: Options) -> ScanR
     if raw.returncode == 0 and message.strip():
         scan_stream(io.BytesIO(message), f"{ref} (tag message)", options, result)
     return result
+
+
+def _tree_blobs(repo: Repo, tree: str) -> list[tuple[str, str]]:
+    """(blob id, path) of every file in a tree (a tag may name a tree directly)."""
+    out: list[tuple[str, str]] = []
+    for entry in git.git(["ls-tree", "-r", "-z", tree], repo.cwd).stdout.split(b"\0"):
+        meta, _, path = entry.partition(b"\t")
+        fields = meta.split()
+        if len(fields) == 3 and fields[1] == b"blob":
+            out.append((fields[2].decode("ascii"), path.decode("utf-8", "backslashreplace")))
+    return out
 
 
 def _scan_blob(repo: Repo, blob: str, ref: str, options: Options) -> ScanResult:

@@ -255,6 +255,23 @@ def test_a_tagged_blob_is_scanned(server: Server, work: Repo, key: TestKey) -> N
     assert_no_secret(result.output, key)
 
 
+def test_a_tagged_tree_is_scanned(server: Server, work: Repo, key: TestKey) -> None:
+    work.commit_file("dir/k.txt", f"{key.nsec}\n")
+    tree = work.git("rev-parse", "HEAD:dir")
+    work.git("reset", "-q", "--hard", "HEAD~1")
+    work.git("tag", "treetag", tree)
+    result = push(work, "treetag")
+    assert result.code != 0 and "remote: refs/tags/treetag:k.txt:1:1:" in result.output
+    assert_no_secret(result.output, key)
+
+
+def test_an_unreadable_pushed_object_rejects(server: Server, work: Repo) -> None:
+    missing = "1234567890" * 4
+    line = f"{ZERO} {missing} refs/heads/ghost\n".encode()
+    code, _, err = run_cli("scan", "--pre-receive", cwd=server.path, stdin=line)
+    assert code == 2 and "cannot be read" in err and "push rejected" in err
+
+
 def test_several_refs_at_once_all_rejected_each_commit_reported_once(
     server: Server, work: Repo, key: TestKey
 ) -> None:
