@@ -1,5 +1,6 @@
 """`nsecguard scan [PATH ...]`: files, directories (recursively) or `-` for stdin; with
-`--staged`, `--history [RANGE]`, `--pre-commit` or `--pre-push`, a git repository."""
+`--staged`, `--history [RANGE]`, `--pre-commit` or `--pre-push`, a git repository; with
+`--pre-receive`, what a push brings to a git server."""
 
 from __future__ import annotations
 
@@ -34,6 +35,15 @@ PUSH_ADVICE = (
     "  2. If this key was ever pushed, published or shared, rotate it: move the account to a new key.\n"
     '  3. A public test vector? Allow it by npub: allow = ["npub1..."] under [tool.nsecguard], or put\n'
     "     `nsecguard: allow` in a comment on its line."
+)
+RECEIVE_ADVICE = (
+    "Push rejected: these commits add a secret key. What to do:\n"
+    "  1. Rewrite your commits without it (`git rebase -i`, or `git filter-repo` for older ones), then push\n"
+    "     again: the server kept nothing of this push.\n"
+    "  2. If this key was ever published or shared anywhere else, rotate it: move the account to a new key.\n"
+    '  3. A public test vector? Allow it by npub: allow = ["npub1..."] under [tool.nsecguard] in the\n'
+    "     default branch's pyproject.toml (or .nsecguard.toml), or put `nsecguard: allow` in a comment\n"
+    "     on its line."
 )
 
 FILES_ADVICE = (
@@ -101,6 +111,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="scan the commits being pushed (from pre-commit's environment, or a git pre-push hook's "
         "stdin; PATHs are then the hook's <remote> <url>)",
     )
+    mode.add_argument(
+        "--pre-receive",
+        action="store_true",
+        help="server hook mode: read `<old> <new> <ref>` lines on stdin (a git server's pre-receive "
+        "hook) and scan only the commits new to the server; exit 1 rejects the push",
+    )
     git.add_argument("--no-progress", action="store_true", help="no progress line, even on a terminal")
     base = parser.add_argument_group("baseline")
     base.add_argument(
@@ -145,6 +161,11 @@ def run(args: argparse.Namespace) -> int:
     output.set_mask_hex(True)  # a scan's output holds no bare 64-hex value it has not derived
     if args.jobs is not None and args.jobs < 1:
         raise FatalError("-j/--jobs must be 1 or more")
+    if getattr(args, "pre_receive", False):
+        result = _scan_pre_receive(args)
+        result.sort()
+        report(result, args)
+        return result.exit_code
     if _git_mode(args):
         from nsecguard.sources.git import open_repo
 
@@ -201,6 +222,38 @@ def _scan_git(args: argparse.Namespace, repo: Repo, cfg: Config, options: Option
             progress.close()
     if not ranges:
         result.notes.append("nothing to push")
+    return result
+
+
+def _scan_pre_receive(args: argparse.Namespace) -> ScanResult:
+    """A git server's pre-receive hook. Any error rejects the push (exit 2): a gate fails closed."""
+    from nsecguard.sources import pre_receive
+    from nsecguard.sources.git import open_repo
+
+    try:
+        if args.paths:
+            raise FatalError("--pre-receive reads `<old> <new> <ref>` lines on stdin, not paths")
+        if args.write_baseline:
+            raise FatalError("--write-baseline does not go with --pre-receive (write it with --history)")
+        if sys.stdin is None or sys.stdin.isatty():
+            raise FatalError("--pre-receive is a git server hook: it reads `<old> <new> <ref>` on stdin")
+        repo = open_repo(".")
+        updates = pre_receive.parse_updates(sys.stdin.read().splitlines())
+        policy = pre_receive.load_config(repo, updates, args.config)
+        options = options_for(args, policy.config)
+        exclude = [*policy.config.exclude, *args.exclude]
+        result = pre_receive.scan_push(repo, updates, options, exclude=exclude)
+        known = policy.baseline
+        if args.baseline:
+            from nsecguard import baseline
+
+            known = baseline.load(args.baseline)
+        if known is not None:
+            from nsecguard import baseline
+
+            baseline.apply(result, known)
+    except FatalError as exc:
+        raise FatalError(f"{exc}; push rejected (the check fails closed: ask the server's admin)") from None
     return result
 
 
@@ -312,6 +365,8 @@ def report(result: ScanResult, args: argparse.Namespace) -> None:
             kwargs["advice"] = HOOK_ADVICE if staged or not whole else FILES_ADVICE
         elif getattr(args, "pre_push", False):
             kwargs["advice"] = PUSH_ADVICE
+        elif getattr(args, "pre_receive", False):
+            kwargs["advice"] = RECEIVE_ADVICE
         elif getattr(args, "history", None) is not None:
             kwargs["advice"] = HISTORY_ADVICE
     if args.output:
