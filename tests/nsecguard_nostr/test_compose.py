@@ -206,3 +206,10 @@ def test_login_field_accepts_what_belongs() -> None:
     assert ncrypt.leak and ncrypt.kind == "ncryptsec" and ncrypt.message is not None
     with pytest.raises(ValueError):
         check_login_field("x", expects="password")  # type: ignore[arg-type]
+
+
+def test_non_ascii_text_around_a_key_is_kept_exactly() -> None:
+    k = new_key()
+    check = check_draft(f"🔑 ünïcode {k.nsec} 🎉 end", [["subject", f"日本 {k.nsec}"]], 1)
+    assert check.content == f"🔑 ünïcode nostr:{k.npub} 🎉 end"
+    assert check.tags == [["subject", f"日本 nostr:{k.npub}"]]
