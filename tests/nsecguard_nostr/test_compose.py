@@ -213,3 +213,12 @@ def test_non_ascii_text_around_a_key_is_kept_exactly() -> None:
     check = check_draft(f"🔑 ünïcode {k.nsec} 🎉 end", [["subject", f"日本 {k.nsec}"]], 1)
     assert check.content == f"🔑 ünïcode nostr:{k.npub} 🎉 end"
     assert check.tags == [["subject", f"日本 nostr:{k.npub}"]]
+
+
+def test_a_key_as_a_profile_field_name_or_a_lone_tag_is_caught() -> None:
+    k = new_key()
+    check = check_draft(json.dumps({k.nsec: "x", "name": "bob"}), [["t"], [k.nsec]], 0)
+    assert [f.where for f in check.findings].count("profile field name") == 1
+    assert json.loads(check.content) == {f"nostr:{k.npub}": "x", "name": "bob"}
+    assert check.tags == [["t"], [f"nostr:{k.npub}"]]
+    assert_no_key(repr(check), k)
