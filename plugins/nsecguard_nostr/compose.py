@@ -144,7 +144,11 @@ class _Scanner:
             label = _scrub(path)
             return self.text(value, f"profile field {label}", label)
         if isinstance(value, dict):
-            return {k: self.profile(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+            out: dict[str, Any] = {}
+            for key, item in value.items():
+                safe_key = self.text(key, "profile field name", _scrub(path) or None)
+                out[safe_key] = self.profile(item, f"{path}.{safe_key}" if path else safe_key)
+            return out
         if isinstance(value, list):
             return [self.profile(v, f"{path}[{i}]") for i, v in enumerate(value)]
         return value
@@ -198,8 +202,8 @@ def check_draft(
         safe_content = scanner.text(content, "content")
     safe_tags: list[list[str]] = []
     for tag in tag_lists:
-        if len(tag) < 2:
-            safe_tags.append(list(tag))
+        if not tag:
+            safe_tags.append([])
             continue
         name = _scrub(tag[0])
         safe = [scanner.text(tag[0], "tag name")]

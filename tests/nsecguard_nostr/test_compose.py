@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 
 import pytest
 from nostr_helpers import assert_no_key, new_key, rand_hex
@@ -140,12 +141,12 @@ def test_clean_profile_keeps_its_exact_text_and_bad_json_is_scanned_as_text() ->
     ("uri", "kind", "advice"),
     [
         ("nostr+walletconnect://{pub}?relay=wss%3A%2F%2Fr.example&secret={hex}", Kind.NWC, "revoke"),
-        ("bunker://{pub}?relay=wss://r.example&secret=Xk3vQ9pLm2rT7w", Kind.BUNKER, "Revoke"),
+        ("bunker://{pub}?relay=wss://r.example&secret={token}", Kind.BUNKER, "Revoke"),
     ],
 )
 def test_wallet_and_bunker_secrets_are_removed(uri: str, kind: Kind, advice: str) -> None:
     k = new_key()
-    text = "connect: " + uri.format(pub=rand_hex(), hex=k.hex)
+    text = "connect: " + uri.format(pub=rand_hex(), hex=k.hex, token=secrets.token_urlsafe(12))
     check = check_draft(text, [], 1)
     assert [f.finding.kind for f in check.findings] == [kind]
     assert check.content.startswith("connect: ") and "secret=" in check.content
@@ -205,3 +206,19 @@ def test_login_field_accepts_what_belongs() -> None:
     assert ncrypt.leak and ncrypt.kind == "ncryptsec" and ncrypt.message is not None
     with pytest.raises(ValueError):
         check_login_field("x", expects="password")  # type: ignore[arg-type]
+
+
+def test_non_ascii_text_around_a_key_is_kept_exactly() -> None:
+    k = new_key()
+    check = check_draft(f"🔑 ünïcode {k.nsec} 🎉 end", [["subject", f"日本 {k.nsec}"]], 1)
+    assert check.content == f"🔑 ünïcode nostr:{k.npub} 🎉 end"
+    assert check.tags == [["subject", f"日本 nostr:{k.npub}"]]
+
+
+def test_a_key_as_a_profile_field_name_or_a_lone_tag_is_caught() -> None:
+    k = new_key()
+    check = check_draft(json.dumps({k.nsec: "x", "name": "bob"}), [["t"], [k.nsec]], 0)
+    assert [f.where for f in check.findings].count("profile field name") == 1
+    assert json.loads(check.content) == {f"nostr:{k.npub}": "x", "name": "bob"}
+    assert check.tags == [["t"], [f"nostr:{k.npub}"]]
+    assert_no_key(repr(check), k)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import uuid
 from typing import Any
 
@@ -40,7 +41,9 @@ def _leaks(author: TestKey, victim: TestKey) -> dict[str, Event]:
         "hex key named in content": signed(author, f"NOSTR_SECRET_KEY={victim.hex}"),
         "key in a tag": signed(author, "see tag", [["t", "hello"], ["subject", victim.nsec]]),
         "kind-0 profile field": signed(author, json.dumps(profile), kind=0),
-        "bunker secret": signed(author, f"bunker://{rand_hex()}?relay=wss://r.example&secret=Xk3vQ9pLm2rT7w"),
+        "bunker secret": signed(
+            author, f"bunker://{rand_hex()}?relay=wss://r.example&secret={secrets.token_urlsafe(12)}"
+        ),
     }
 
 

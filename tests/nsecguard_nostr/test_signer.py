@@ -16,12 +16,13 @@ from nostr_sdk import (
     UnwrappedGift,
     nip04_decrypt,
     nip17_make_private_msg,
+    nip17_make_private_msg_async,
 )
 from sdk_relay import client, local_relay, publish
 
 from nsecguard_nostr.compose import DraftCheck
 from nsecguard_nostr.sdk_policy import LeakWritePolicy
-from nsecguard_nostr.signer import REFUSED, GuardedSigner, LeakRefused
+from nsecguard_nostr.signer import REFUSED, GuardedAsyncSigner, GuardedSigner, LeakRefused
 
 
 def keys_of(k: TestKey) -> Keys:
@@ -128,3 +129,21 @@ async def test_what_the_guarded_signer_signs_passes_a_guarded_relay() -> None:
         assert await publish(c, draft.finalize(GuardedSigner(keys_of(me), mode="sanitize"))) == (True, None)
         with pytest.raises(NostrSdkError):
             draft.finalize(GuardedSigner(keys_of(me)))
+
+
+async def test_async_signer_refuses_and_sanitizes_through_nostr_sdk() -> None:
+    me, friend = new_key(), new_key()
+    keys = keys_of(me)
+    unsigned = EventBuilder(Kind(1), f"hi {me.nsec}").finalize_unsigned(keys.public_key())
+    with pytest.raises(NostrSdkError) as exc:
+        await unsigned.sign_async(GuardedAsyncSigner(keys))
+    assert REFUSED in str(exc.value) and me.npub in str(exc.value)
+    assert_no_key(str(exc.value), me)
+    event = await unsigned.sign_async(GuardedAsyncSigner(keys, mode="sanitize"))
+    assert event.verify() and event.content() == f"hi nostr:{me.npub}"
+    receiver = keys_of(friend).public_key()
+    with pytest.raises(NostrSdkError):
+        await nip17_make_private_msg_async(GuardedAsyncSigner(keys), receiver, f"x {me.nsec}")
+    gift = await nip17_make_private_msg_async(GuardedAsyncSigner(keys, mode="sanitize"), receiver, "lunch?")
+    assert UnwrappedGift.from_gift_wrap(keys_of(friend), gift).rumor().content() == "lunch?"
+    assert (await GuardedAsyncSigner(keys).get_public_key_async()).to_hex() == me.pubhex
