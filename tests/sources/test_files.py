@@ -172,3 +172,16 @@ def test_parallel_workers_honour_ignore_files_in_every_directory(repo: Repo) -> 
     assert result.scanned == 12 * 31 + 13  # the text files, the .env files, the ignore files
     everything = scan_paths([str(repo.path)], Options(), jobs=2, rules=WalkRules(use_ignore_files=False))
     assert len(everything.findings) == 36
+
+
+def test_a_root_its_repository_ignores_is_scanned_as_a_tree_of_its_own(repo: Repo) -> None:
+    key = new_key()
+    repo.write(".gitignore", "/versions\n*.log\n")
+    repo.write("versions/3.11/lib/mod.py", f"{key.nsec}\n")
+    repo.write("versions/3.11/lib/.gitignore", "skip.py\n")
+    repo.write("versions/3.11/lib/skip.py", f"{key.nsec}\n")
+    repo.write("versions/3.11/lib/x.log", f"{key.nsec}\n")  # the repository's rules do not reach in
+    code, out, _ = run_cli("scan", "--format", "json", "versions/3.11", cwd=repo.path)
+    assert code == 1 and scanned(out) == ["versions/3.11/lib/mod.py", "versions/3.11/lib/x.log"]
+    code, out, _ = run_cli("scan", "--format", "json", ".", cwd=repo.path)
+    assert code == 0 and scanned(out) == []
