@@ -114,7 +114,7 @@ class Layer(NamedTuple):
     base: str
 
 
-_CACHE: dict[str, Rules | None] = {}
+_CACHE: dict[str, Rules | None] = {}  # per walk: `root_chain` empties it, so edits are seen
 
 
 def _rules(layer: Layer) -> Rules | None:
@@ -225,6 +225,7 @@ def root_chain(root: str, use_ignore_files: bool) -> Chain | None:
     """The chain for a walk root: inside a git work tree, the global excludes file,
     `.git/info/exclude` and the ignore files of the directories from the top down to the root
     (the root's own are added when it is listed); outside one, `.ignore` files only."""
+    _CACHE.clear()
     if not use_ignore_files:
         return None
     root_abs = os.path.abspath(root)
