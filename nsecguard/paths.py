@@ -21,7 +21,6 @@ no `exclude` setting does not load it.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     from nsecguard.result import ScanResult
 
 IGNORE_FILES = (".ignore", ".gitignore")  # in a directory, the first one listed wins
+_IGNORE_NAMES = frozenset(IGNORE_FILES)
 DEFAULT_SCAN_IGNORED = (".env*", "*.pem", "*.key", "secrets.*")
 IGNORED_FIELD = "ignored"
 IGNORED_WORDS = "ignored by git: not committed"
@@ -153,8 +153,10 @@ class Chain(NamedTuple):
     def entered(self, rel_dir: str, names: Iterable[str]) -> Chain:
         """The chain inside `rel_dir` (relative to the walk root), whose entries are `names`:
         with its own ignore files added."""
+        present = [name for name in names if name in _IGNORE_NAMES]
+        if not present:
+            return self
         base = self.top_rel(rel_dir)
-        present = set(names)
         added = []
         for name in reversed(IGNORE_FILES) if self.git else (".ignore",):  # .ignore wins: last
             if name in present:
@@ -205,6 +207,8 @@ def find_top(path: str) -> tuple[str | None, str | None]:
 def global_excludes_file(cwd: str) -> str | None:
     """The global excludes file git uses: `core.excludesFile`, else `$XDG_CONFIG_HOME/git/ignore`
     (`~/.config/git/ignore`)."""
+    import subprocess
+
     try:
         done = subprocess.run(
             ["git", "config", "--path", "--get", "core.excludesFile"],
@@ -279,6 +283,8 @@ def unmark_tracked(result: ScanResult, cwd: str = ".") -> None:
     marked = sorted({f.path for f in result.findings if is_ignored(f)})
     if not marked:
         return
+    import subprocess
+
     try:
         done = subprocess.run(
             ["git", "ls-files", "-z", "--full-name", "--", *marked], cwd=cwd, capture_output=True, check=False

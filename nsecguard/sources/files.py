@@ -80,20 +80,21 @@ def list_dir(
         return files, subdirs
     if chain is not None and not chain.rescued:
         chain = chain.entered(rel_dir, [e.name for e in entries])
-    exclude = filt.exclude
+    exclude = filt.exclude if filt.exclude else None
+    ignoring = chain is not None and bool(chain.layers or chain.rescued)  # most trees: no ignore file
     for entry in entries:
         rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
         try:
             is_dir = entry.is_dir(follow_symlinks=False)
             if is_dir and entry.name in SKIP_DIRS:
                 continue
-            if exclude:
+            if exclude is not None:
                 why = exclude.why(rel, is_dir)
                 if why:
                     result.notes.append(f"{_join(root, rel)}{'/' if is_dir else ''}: skipped: {why}")
                     continue
             rescued: str | None = None
-            if chain is not None:
+            if ignoring and chain is not None:
                 rescued = chain.rescued
                 found = None if rescued else chain.check(rel, is_dir)
                 if found is not None and found[0]:
