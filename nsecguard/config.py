@@ -3,6 +3,8 @@
     exclude = ["tests/fixtures/**", "*.min.js"]   # globs, matched against paths and names
     min-confidence = "medium"                     # low | medium | high | certain
     allow = ["npub1..."]                          # keys to ignore, by npub or fingerprint
+    scan-ignored = [".env*", "*.pem", "*.key", "secrets.*"]  # scanned even when ignored
+    fail-on-ignored = true                        # findings in ignored files fail the scan
 
 Found by walking up from the scan root (stopping at the repository root); `--config FILE`
 names one explicitly. An unknown key is an error that names it.
@@ -27,6 +29,8 @@ class Config(NamedTuple):
     allow: frozenset[str] = frozenset()
     baseline: str | None = None
     source: str | None = None  # the file it came from
+    scan_ignored: tuple[str, ...] | None = None  # None: nsecguard.paths.DEFAULT_SCAN_IGNORED
+    fail_on_ignored: bool = True
 
     def options(self) -> Options:
         return Options(min_confidence=self.min_confidence, allow=self.allow)
@@ -37,6 +41,8 @@ _KEYS = {
     "min-confidence": "min_confidence",
     "allow": "allow",
     "baseline": "baseline",
+    "scan-ignored": "scan_ignored",
+    "fail-on-ignored": "fail_on_ignored",
 }
 
 
@@ -92,6 +98,12 @@ def parse(table: dict[str, Any], where: str) -> Config:
             if not isinstance(value, str):
                 raise FatalError(f"{where}: `{key}` must be a path")
             cfg = cfg._replace(baseline=value)
+        elif key == "scan-ignored":
+            cfg = cfg._replace(scan_ignored=_str_list(value, key, where))
+        elif key == "fail-on-ignored":
+            if not isinstance(value, bool):
+                raise FatalError(f"{where}: `{key}` must be true or false")
+            cfg = cfg._replace(fail_on_ignored=value)
     return cfg
 
 

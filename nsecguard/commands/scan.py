@@ -77,7 +77,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="LEVEL",
         help="lowest confidence to report: low, medium (default), high, certain",
     )
-    parser.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching paths")
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="skip matching paths (gitignore syntax)",
+    )
+    parser.add_argument(
+        "--no-ignore",
+        action="store_true",
+        help="also scan what .gitignore, .ignore, .git/info/exclude and git's global excludes ignore",
+    )
+    parser.add_argument(
+        "--fail-on-ignored",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="exit 1 on findings in ignored files scanned for their names (.env*, *.pem, ...; config "
+        "`scan-ignored`); --no-fail-on-ignored still reports them but exits 0 for them "
+        "(default: config `fail-on-ignored`, true)",
+    )
     parser.add_argument(
         "-j", "--jobs", type=int, default=None, help="processes to scan with (default: cores)"
     )
@@ -179,6 +198,19 @@ def run(args: argparse.Namespace) -> int:
     _baseline(args, cfg, result)
     result.sort()
     report(result, args)
+    return _exit_code(args, cfg, result)
+
+
+def _exit_code(args: argparse.Namespace, cfg: Config, result: ScanResult) -> int:
+    """Findings in ignored files fail the scan unless `--no-fail-on-ignored` (or the config's
+    `fail-on-ignored = false`) says a gate accepts them (they are reported all the same)."""
+    fail = cfg.fail_on_ignored if args.fail_on_ignored is None else args.fail_on_ignored
+    if fail or not result.findings:
+        return result.exit_code
+    from nsecguard.paths import is_ignored
+
+    if all(is_ignored(f) for f in result.findings):
+        return ScanResult(errors=result.errors).exit_code
     return result.exit_code
 
 
@@ -190,9 +222,16 @@ def _scan_files(args: argparse.Namespace, paths: list[str], cfg: Config, options
         scan_stream(sys.stdin.buffer, "-", options, result)
         paths = [p for p in paths if p != "-"]
     if paths:
+        from nsecguard.paths import DEFAULT_SCAN_IGNORED, WalkRules, unmark_tracked
         from nsecguard.sources.files import scan_paths
 
-        result.merge(scan_paths(paths, options, exclude=[*cfg.exclude, *args.exclude], jobs=args.jobs))
+        rules = WalkRules(
+            exclude=(*cfg.exclude, *args.exclude),
+            scan_ignored=DEFAULT_SCAN_IGNORED if cfg.scan_ignored is None else cfg.scan_ignored,
+            use_ignore_files=not args.no_ignore,
+        )
+        result.merge(scan_paths(paths, options, jobs=args.jobs, rules=rules))
+        unmark_tracked(result)
     return result
 
 

@@ -16,8 +16,10 @@ from nsecguard import __version__
 from nsecguard.model import KIND_SEVERITY, KIND_TITLE, Finding, Kind, Severity
 from nsecguard.result import ScanResult
 
-SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT_KEY = "nsecguardKeyFingerprint/v1"
+
+_NUMBERS = frozenset({"commits"})  # front-end data that is a count: a JSON number in the log
 
 _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning"}
 _SECURITY_SEVERITY = {Severity.CRITICAL: "9.8", Severity.HIGH: "8.1", Severity.MEDIUM: "5.9"}
@@ -86,7 +88,7 @@ def _result(f: Finding, index: int) -> dict[str, Any]:
     }
     if f.npub:
         properties["npub"] = f.npub
-    properties.update(dict(f.extra))
+    properties.update((k, int(v) if k in _NUMBERS and v.isdigit() else v) for k, v in f.extra)
     return {
         "ruleId": rule_id(f.kind),
         "ruleIndex": index,

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
-import re
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -17,6 +15,7 @@ if TYPE_CHECKING:
 from nsecguard import textio
 from nsecguard.candidates import get_prefilter
 from nsecguard.engine import Options, find_hits, to_findings
+from nsecguard.paths import Chain, Rules, WalkRules, exclude_rules, mark_ignored, root_chain
 from nsecguard.result import ScanResult
 from nsecguard.stream import CHUNK, read_chunks, scan_chunks
 
@@ -39,31 +38,20 @@ class Target(tuple[str, str]):
         return self[1]
 
 
-class Excluder:
-    """Glob patterns, compiled once. A pattern matches a path relative to the scan root, or a
-    bare name anywhere (`*.min.js`, `node_modules`); `dir/**` and `dir/` exclude a subtree."""
+class IgnoredTarget(Target):
+    """A file that an ignore file ignores but `scan-ignored` names: its findings are marked."""
 
-    def __init__(self, patterns: Sequence[str]) -> None:
-        rel_parts: list[str] = []
-        name_parts: list[str] = []
-        for pattern in patterns:
-            pat = pattern.strip().rstrip("/")
-            if pat.endswith("/**"):
-                pat = pat[:-3]
-            if not pat:
-                continue
-            if "/" in pat:
-                rel_parts.append(fnmatch.translate(pat.lstrip("/")))
-            else:
-                name_parts.append(fnmatch.translate(pat))
-        self._rel = re.compile("|".join(rel_parts)).match if rel_parts else None
-        self._name = re.compile("|".join(name_parts)).match if name_parts else None
+    __slots__ = ()
 
-    def __bool__(self) -> bool:
-        return self._rel is not None or self._name is not None
 
-    def __call__(self, rel: str, name: str) -> bool:
-        return bool((self._name and self._name(name)) or (self._rel and self._rel(rel)))
+class Filter:
+    """What a walk skips, built once per process: `exclude` patterns (relative to the walk root)
+    and, through each directory's `Chain`, ignore files (nsecguard/paths.py)."""
+
+    def __init__(self, rules: WalkRules) -> None:
+        self.rules = rules
+        self.exclude = exclude_rules(rules.exclude)
+        self.rescue = Rules(rules.scan_ignored, "scan-ignored")
 
 
 def _join(shown_root: str, rel: str) -> str:
@@ -72,28 +60,52 @@ def _join(shown_root: str, rel: str) -> str:
     return shown_root.rstrip("/") + "/" + rel
 
 
+_Dir = tuple[str, "Chain | None"]  # a directory to list (relative to its walk root), its chain
+
+
 def list_dir(
-    root: str, rel_dir: str, excluded: Excluder, result: ScanResult
-) -> tuple[list[Target], list[str]]:
-    """One directory of a tree: its files, and its subdirectories (relative to `root`), skipping
-    `.git/`, excluded globs and links to directories (so link loops cannot hang a walk)."""
+    root: str, rel_dir: str, filt: Filter, result: ScanResult, chain: Chain | None = None
+) -> tuple[list[Target], list[_Dir]]:
+    """One directory of a tree: its files, and its subdirectories (relative to `root`) with the
+    ignore files that apply in them. Skips `.git/`, excluded and ignored paths (each with a note
+    saying why) and links to directories (so link loops cannot hang a walk)."""
     fs_dir = os.path.join(root, rel_dir) if rel_dir else root
     files: list[Target] = []
-    subdirs: list[str] = []
+    subdirs: list[_Dir] = []
     try:
         with os.scandir(fs_dir) as it:
             entries = sorted(it, key=lambda e: e.name)
     except OSError as exc:
         result.errors.append(f"{_join(root, rel_dir) or root}: cannot list directory ({exc.strerror})")
         return files, subdirs
+    if chain is not None and not chain.rescued:
+        chain = chain.entered(rel_dir, [e.name for e in entries])
+    exclude = filt.exclude if filt.exclude else None
+    ignoring = chain is not None and bool(chain.layers or chain.rescued)  # most trees: no ignore file
     for entry in entries:
         rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-        if excluded and excluded(rel, entry.name):
-            continue
         try:
-            if entry.is_dir(follow_symlinks=False):
-                if entry.name not in SKIP_DIRS:
-                    subdirs.append(rel)
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if is_dir and entry.name in SKIP_DIRS:
+                continue
+            if exclude is not None:
+                why = exclude.why(rel, is_dir)
+                if why:
+                    result.notes.append(f"{_join(root, rel)}{'/' if is_dir else ''}: skipped: {why}")
+                    continue
+            rescued: str | None = None
+            if ignoring and chain is not None:
+                rescued = chain.rescued
+                found = None if rescued else chain.check(rel, is_dir)
+                if found is not None and found[0]:
+                    if not filt.rescue.why(chain.top_rel(rel), is_dir):
+                        shown = f"{_join(root, rel)}{'/' if is_dir else ''}"
+                        result.notes.append(f"{shown}: skipped: ignored by {found[1]}")
+                        continue
+                    rescued = found[1]
+            if is_dir:
+                sub_chain = chain._replace(rescued=rescued) if chain is not None and rescued else chain
+                subdirs.append((rel, sub_chain))
                 continue
             if entry.is_symlink():
                 if not os.path.exists(entry.path):
@@ -105,13 +117,16 @@ def list_dir(
         except OSError as exc:
             result.errors.append(f"{_join(root, rel)}: cannot read ({exc.strerror})")
             continue
-        files.append(Target((entry.path, _join(root, rel))))
+        if rescued:
+            files.append(IgnoredTarget((entry.path, _join(root, rel))))
+        else:
+            files.append(Target((entry.path, _join(root, rel))))
     return files, subdirs
 
 
 def _split_roots(roots: Iterable[str], result: ScanResult) -> tuple[list[Target], list[str]]:
-    """The roots named on the command line: files (always read, even through a link) and
-    directories."""
+    """The roots named on the command line: files (always read, even through a link, even when
+    ignored) and directories."""
     files: list[Target] = []
     dirs: list[str] = []
     for root in roots:
@@ -133,15 +148,16 @@ def _split_roots(roots: Iterable[str], result: ScanResult) -> tuple[list[Target]
     return files, dirs
 
 
-def walk(roots: Iterable[str], exclude: Sequence[str], result: ScanResult) -> Iterator[Target]:
-    """Every file under `roots`, depth first, in name order."""
-    excluded = Excluder(exclude)
+def walk(roots: Iterable[str], rules: WalkRules, result: ScanResult) -> Iterator[Target]:
+    """Every file under `roots` that `rules` let through, depth first, in name order."""
+    filt = Filter(rules)
     files, dirs = _split_roots(roots, result)
     yield from files
     for root in dirs:
-        stack = [""]
+        stack: list[_Dir] = [("", root_chain(root, rules.use_ignore_files))]
         while stack:
-            found, subdirs = list_dir(root, stack.pop(), excluded, result)
+            rel_dir, chain = stack.pop()
+            found, subdirs = list_dir(root, rel_dir, filt, result, chain)
             yield from found
             stack.extend(reversed(subdirs))
 
@@ -152,9 +168,19 @@ _HEAD = 64 << 10  # most files are read whole in one call; larger ones after a l
 
 def scan_file(target: Target, options: Options, result: ScanResult | None = None) -> ScanResult:
     """Scan one file into `result` (a new one by default). The hot path of a tree scan: one
-    open, fstat and read for a small text file, and a binary file's head only."""
+    open, fstat and read for a small text file, and a binary file's head only. Findings in an
+    `IgnoredTarget` are marked as such."""
     if result is None:
         result = ScanResult()
+    if type(target) is IgnoredTarget:
+        start = len(result.findings)
+        _scan_file(target, options, result)
+        mark_ignored(result.findings, start)
+        return result
+    return _scan_file(target, options, result)
+
+
+def _scan_file(target: Target, options: Options, result: ScanResult) -> ScanResult:
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer (fstat then skips it)
         fd = os.open(target.fs, _OPEN_FLAGS)
@@ -229,32 +255,40 @@ class _Counted:
 
 
 def scan_paths(
-    roots: Sequence[str], options: Options, exclude: Sequence[str] = (), jobs: int | None = None
+    roots: Sequence[str],
+    options: Options,
+    exclude: Sequence[str] = (),
+    jobs: int | None = None,
+    rules: WalkRules | None = None,
 ) -> ScanResult:
     """Scan files and directory trees. A big tree is walked and read by one process per core
     (directories are the units of work, so the walk itself is shared); small inputs are scanned
-    in this process, with no start-up cost."""
+    in this process, with no start-up cost. `rules` (or just `exclude`) say what to skip."""
     result = ScanResult()
-    excluded = Excluder(exclude)
+    if rules is None:
+        rules = WalkRules(exclude=tuple(exclude))
+    filt = Filter(rules)
     files, dirs = _split_roots(roots, result)
-    pending = [(root, "") for root in dirs]
+    pending: list[tuple[str, _Dir]] = [
+        (root, ("", root_chain(root, rules.use_ignore_files))) for root in dirs
+    ]
     jobs = jobs or os.cpu_count() or 1
     # walk breadth-first here until the tree proves big enough to be worth more processes
     while pending and (jobs <= 1 or len(files) < _PARALLEL_MIN_FILES or sys.platform == "win32"):
-        root, rel_dir = pending.pop(0)
-        found, subdirs = list_dir(root, rel_dir, excluded, result)
+        root, (rel_dir, chain) = pending.pop(0)
+        found, subdirs = list_dir(root, rel_dir, filt, result, chain)
         files.extend(found)
         pending.extend((root, sub) for sub in subdirs)
     if not pending:
         for target in files:
             scan_file(target, options, result)
         return result
-    result.merge(_scan_parallel(files, pending, options, exclude, jobs))
+    result.merge(_scan_parallel(files, pending, options, rules, jobs))
     return result
 
 
 def _scan_parallel(
-    files: list[Target], dirs: list[tuple[str, str]], options: Options, exclude: Sequence[str], jobs: int
+    files: list[Target], dirs: list[tuple[str, _Dir]], options: Options, rules: WalkRules, jobs: int
 ) -> ScanResult:
     import multiprocessing
     import queue
@@ -272,9 +306,7 @@ def _scan_parallel(
     for task in initial:
         tasks.put(task)
     workers = [
-        ctx.Process(
-            target=_worker, args=(tasks, results, pending, options, tuple(exclude), jobs), daemon=True
-        )
+        ctx.Process(target=_worker, args=(tasks, results, pending, options, rules, jobs), daemon=True)
         for _ in range(jobs)
     ]
     merged = ScanResult()
@@ -327,7 +359,7 @@ def _stop_on_sigterm() -> Callable[[], None]:
     return restore
 
 
-_Task = tuple[str, Any]  # ("dir", (root, rel_dir)) or ("files", [Target, ...])
+_Task = tuple[str, Any]  # ("dir", (root, (rel_dir, chain))) or ("files", [Target, ...])
 
 
 def _worker(
@@ -335,7 +367,7 @@ def _worker(
     results: Queue[ScanResult],
     pending: Synchronized[int],
     options: Options,
-    exclude: tuple[str, ...],
+    rules: WalkRules,
     jobs: int,
 ) -> None:
     """A scanning process: takes a directory (or a batch of files), queues its subdirectories
@@ -345,7 +377,7 @@ def _worker(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     result = ScanResult()
-    excluded = Excluder(exclude)
+    filt = Filter(rules)
     get, put = tasks.get, tasks.put
     lock = pending.get_lock()
     try:
@@ -355,8 +387,8 @@ def _worker(
                 break
             kind, payload = task
             if kind == "dir":
-                root, rel_dir = payload
-                found, subdirs = list_dir(root, rel_dir, excluded, result)
+                root, (rel_dir, chain) = payload
+                found, subdirs = list_dir(root, rel_dir, filt, result, chain)
                 # a big directory is shared out in batches: one process must not get it all
                 spill = [found[i : i + _BATCH] for i in range(_BATCH, len(found), _BATCH)]
                 found = found[:_BATCH]

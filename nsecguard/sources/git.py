@@ -32,7 +32,7 @@ from nsecguard.result import ScanResult
 
 if TYPE_CHECKING:  # the engine is imported where a scan starts, not at start-up
     from nsecguard.engine import Options
-    from nsecguard.sources.files import Excluder
+    from nsecguard.paths import Rules
 
 MAX_BLOB = 64 << 20
 READ_BLOCK = 1 << 20
@@ -384,16 +384,24 @@ class Scanner:
         self.result = result if result is not None else ScanResult()
         self._prefilter = get_prefilter()
         self._needs_context = HEX | BASE64
-        self._excluder: Excluder | None = None
+        self._excluder: Rules | None = None
 
     def excluded(self, path: str) -> bool:
+        """`exclude` patterns against a path relative to the repository's top, with the same
+        gitignore semantics as a directory walk (nsecguard/paths.py): `node_modules` excludes
+        `web/node_modules/x.js`, `**/fixtures/**` excludes `tests/fixtures/a.txt`. Each excluded
+        path gets a note (`-v`)."""
         if not self.exclude:
             return False
         if self._excluder is None:
-            from nsecguard.sources.files import Excluder
+            from nsecguard.paths import exclude_rules
 
-            self._excluder = Excluder(self.exclude)
-        return self._excluder(path, path.rpartition("/")[2])
+            self._excluder = exclude_rules(self.exclude)
+        why = self._excluder.why(path)
+        if why is None:
+            return False
+        self.result.notes.append(f"{path}: skipped: {why}")
+        return True
 
     def skip(self, record: bytes) -> bool:
         """True for a file diff with nothing key-like in its hunks (most of them): counted as

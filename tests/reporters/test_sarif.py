@@ -1,18 +1,18 @@
-"""SARIF 2.1.0 as GitHub code scanning accepts it, checked against a schema.
-
-No package on PyPI ships the official sarif-schema-2.1.0.json and tests have no internet, so
-`SARIF_SUBSET` below is written here by hand from the SARIF 2.1.0 specification (OASIS) and
-GitHub's list of the properties code scanning reads: it checks every object nsecguard emits,
-with the spec's types, enums and required properties, and forbids unknown top-level properties.
-"""
+"""SARIF 2.1.0 as GitHub code scanning accepts it, validated against the official OASIS schema
+(vendored beside this file: SARIF-SCHEMA.md says where it came from), plus the few things code
+scanning needs beyond it."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 
 from nsecguard.engine import scan_text
 from nsecguard.model import Kind
@@ -20,177 +20,50 @@ from nsecguard.reporters import sarif_report
 from nsecguard.result import ScanResult
 from tests.conftest import Repo, assert_no_secret, new_key, run_cli
 
-_MESSAGE = {
-    "type": "object",
-    "required": ["text"],
-    "properties": {"text": {"type": "string", "minLength": 1}},
-}
-_LEVEL = {"enum": ["none", "note", "warning", "error"]}
-SARIF_SUBSET: dict[str, Any] = {
-    "$schema": "http://json-schema.org/draft-07/schema#",
-    "type": "object",
-    "required": ["version", "runs"],
-    "additionalProperties": False,
-    "properties": {
-        "$schema": {"type": "string", "format": "uri"},
-        "version": {"const": "2.1.0"},
-        "runs": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["tool", "results"],
-                "properties": {
-                    "tool": {
-                        "type": "object",
-                        "required": ["driver"],
-                        "properties": {
-                            "driver": {
-                                "type": "object",
-                                "required": ["name", "rules"],
-                                "properties": {
-                                    "name": {"type": "string", "minLength": 1},
-                                    "version": {"type": "string"},
-                                    "semanticVersion": {"type": "string"},
-                                    "rules": {
-                                        "type": "array",
-                                        "uniqueItems": True,
-                                        "items": {
-                                            "type": "object",
-                                            "required": ["id", "shortDescription", "fullDescription", "help"],
-                                            "properties": {
-                                                "id": {"type": "string", "minLength": 1},
-                                                "name": {"type": "string"},
-                                                "shortDescription": _MESSAGE,
-                                                "fullDescription": _MESSAGE,
-                                                "help": {
-                                                    "type": "object",
-                                                    "required": ["text"],
-                                                    "properties": {
-                                                        "text": {"type": "string", "minLength": 1},
-                                                        "markdown": {"type": "string"},
-                                                    },
-                                                },
-                                                "defaultConfiguration": {
-                                                    "type": "object",
-                                                    "properties": {"level": _LEVEL},
-                                                },
-                                                "properties": {
-                                                    "type": "object",
-                                                    "properties": {
-                                                        "tags": {
-                                                            "type": "array",
-                                                            "items": {"type": "string"},
-                                                        },
-                                                        "security-severity": {
-                                                            "type": "string",
-                                                            "pattern": r"^\d+(\.\d+)?$",
-                                                        },
-                                                        "precision": {
-                                                            "enum": ["very-high", "high", "medium", "low"]
-                                                        },
-                                                    },
-                                                },
-                                            },
-                                        },
-                                    },
-                                },
-                            }
-                        },
-                    },
-                    "invocations": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["executionSuccessful"],
-                            "properties": {
-                                "executionSuccessful": {"type": "boolean"},
-                                "toolExecutionNotifications": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "required": ["message"],
-                                        "properties": {"message": _MESSAGE, "level": _LEVEL},
-                                    },
-                                },
-                            },
-                        },
-                    },
-                    "columnKind": {"enum": ["utf16CodeUnits", "unicodeCodePoints"]},
-                    "results": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": [
-                                "ruleId",
-                                "ruleIndex",
-                                "message",
-                                "locations",
-                                "partialFingerprints",
-                            ],
-                            "properties": {
-                                "ruleId": {"type": "string"},
-                                "ruleIndex": {"type": "integer", "minimum": 0},
-                                "level": _LEVEL,
-                                "message": _MESSAGE,
-                                "locations": {
-                                    "type": "array",
-                                    "minItems": 1,
-                                    "items": {
-                                        "type": "object",
-                                        "required": ["physicalLocation"],
-                                        "properties": {
-                                            "physicalLocation": {
-                                                "type": "object",
-                                                "required": ["artifactLocation", "region"],
-                                                "properties": {
-                                                    "artifactLocation": {
-                                                        "type": "object",
-                                                        "required": ["uri"],
-                                                        "properties": {
-                                                            "uri": {
-                                                                "type": "string",
-                                                                "format": "uri-reference",
-                                                            },
-                                                            "uriBaseId": {"type": "string"},
-                                                        },
-                                                    },
-                                                    "region": {
-                                                        "type": "object",
-                                                        "required": ["startLine"],
-                                                        "properties": {
-                                                            "startLine": {"type": "integer", "minimum": 1},
-                                                            "startColumn": {"type": "integer", "minimum": 1},
-                                                        },
-                                                    },
-                                                },
-                                            }
-                                        },
-                                    },
-                                },
-                                "partialFingerprints": {
-                                    "type": "object",
-                                    "minProperties": 1,
-                                    "additionalProperties": {"type": "string"},
-                                },
-                                "properties": {"type": "object"},
-                            },
-                        },
-                    },
-                },
-            },
-        },
-    },
-}
+SCHEMA_FILE = Path(__file__).with_name("sarif-schema-2.1.0.json")
+
+
+@functools.cache
+def official_validator() -> jsonschema.Draft4Validator:
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    assert schema["id"].startswith("https://docs.oasis-open.org/sarif/sarif/v2.1.0/")
+    jsonschema.Draft4Validator.check_schema(schema)
+    return jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
 
 
 def _validate(doc: dict[str, Any]) -> None:
-    jsonschema.validate(doc, SARIF_SUBSET, format_checker=jsonschema.FormatChecker())
+    """The official schema, then what GitHub code scanning needs beyond it."""
+    official_validator().validate(doc)
     run = doc["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert len({r["id"] for r in rules}) == len(rules)
+    for rule in rules:
+        assert re.fullmatch(r"\d+(\.\d+)?", rule["properties"]["security-severity"])
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        assert result["partialFingerprints"] and result["locations"]
+
+
+def test_the_official_schema_rejects_what_code_scanning_would() -> None:
+    """The validator can fail: a wrong level, a missing message, a region starting at line 0."""
+    out = io.StringIO()
+    key = new_key()
+    sarif_report.write(ScanResult(findings=scan_text(f"{key.nsec}\n", path="a.txt"), scanned=1), out)
+    good = json.loads(out.getvalue())
+    _validate(good)
+    for damage in (
+        lambda d: d["runs"][0]["results"][0].update(level="fatal"),
+        lambda d: d["runs"][0]["results"][0].pop("message"),
+        lambda d: d["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"].update(
+            startLine=0
+        ),
+        lambda d: d.update(version="2.0.0"),
+        lambda d: d["runs"][0]["tool"]["driver"].update(unknownProperty=1),
+    ):
+        doc = json.loads(out.getvalue())
+        damage(doc)
+        with pytest.raises(jsonschema.ValidationError):
+            official_validator().validate(doc)
 
 
 def test_sarif_document_for_every_kind_validates() -> None:
@@ -227,6 +100,7 @@ def test_sarif_from_a_history_scan(repo: Repo) -> None:
     _validate(doc)
     [result] = doc["runs"][0]["results"]
     assert result["properties"]["commit"] == sha and result["properties"]["npub"] == key.npub
+    assert result["properties"]["commits"] == 1  # a number, not a string
     assert_no_secret(out + err, key)
 
 
@@ -234,3 +108,21 @@ def test_empty_sarif_validates(tmp_path: Any) -> None:
     out = io.StringIO()
     sarif_report.write(ScanResult(), out)
     _validate(json.loads(out.getvalue()))
+
+
+def test_sarif_of_a_directory_scan_with_a_finding_in_an_ignored_file(repo: Repo) -> None:
+    key = new_key()
+    repo.write(".gitignore", ".env\n")
+    repo.write(".env", f"NOSTR_NSEC={key.nsec}\n")
+    repo.write("app.py", f"{key.nsec}\n")
+    code, out, err = run_cli("scan", "--format", "sarif", ".", cwd=repo.path)
+    assert code == 1
+    doc = json.loads(out)
+    _validate(doc)
+    by_uri = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]: r for r in doc["runs"][0]["results"]
+    }
+    assert by_uri[".env"]["properties"]["ignored"] == "ignored by git: not committed"
+    assert "not committed" in by_uri[".env"]["message"]["text"]
+    assert "ignored" not in by_uri["app.py"]["properties"]
+    assert_no_secret(out + err, key)

@@ -265,3 +265,66 @@ def test_history_many_commits_stream(repo: Repo) -> None:
     assert result.commits == 300
     [finding] = result.findings
     assert finding.npub == key.npub and finding.path == "f3.txt"
+
+
+# -- one path filter: `exclude` means the same in every source ---------------------------------
+
+EXCLUDE = ("node_modules", "**/fixtures/**", "*.min.js")
+EXCLUDED_FILES = ("web/node_modules/dep/index.js", "tests/fixtures/keys.txt", "dist/app.min.js")
+
+
+def _write_excluded_and_kept(repo: Repo, key_nsec: str) -> None:
+    for name in (*EXCLUDED_FILES, "src/app.py"):
+        repo.write(name, f"{key_nsec}\n")
+
+
+def test_staged_exclude_has_directory_scan_semantics(repo: Repo) -> None:
+    key = new_key()
+    _write_excluded_and_kept(repo, key.nsec)
+    repo.add(".")
+    result = git.scan_staged(git.open_repo(str(repo.path)), OPTIONS, exclude=EXCLUDE)
+    assert [f.path for f in result.findings] == ["src/app.py"]
+    assert "web/node_modules/dep/index.js: skipped: config exclude (node_modules)" in result.notes
+    assert "tests/fixtures/keys.txt: skipped: config exclude (**/fixtures/**)" in result.notes
+    # the pre-commit hook's files passed whole (nothing staged for them) are filtered alike
+    repo.commit()
+    result = git.scan_staged(
+        git.open_repo(str(repo.path)),
+        OPTIONS,
+        paths=[*EXCLUDED_FILES, "src/app.py"],
+        whole_if_unstaged=True,
+        exclude=EXCLUDE,
+    )
+    assert [f.path for f in result.findings] == ["src/app.py"]
+
+
+def test_history_exclude_has_directory_scan_semantics(repo: Repo) -> None:
+    key = new_key()
+    _write_excluded_and_kept(repo, key.nsec)
+    repo.add(".")
+    repo.commit()
+    result = git.scan_history(git.open_repo(str(repo.path)), OPTIONS, ["--all"], exclude=EXCLUDE)
+    assert [f.path for f in result.findings] == ["src/app.py"]
+    assert "dist/app.min.js: skipped: config exclude (*.min.js)" in result.notes
+
+
+def test_config_exclude_reaches_staged_history_and_pre_push_from_the_cli(repo: Repo) -> None:
+    import json
+
+    from tests.conftest import run_cli
+
+    key = new_key()
+    repo.write(".nsecguard.toml", 'exclude = ["node_modules", "**/fixtures/**", "*.min.js"]\n')
+    base = repo.commit_file("README", "hello\n")
+    _write_excluded_and_kept(repo, key.nsec)
+    repo.add(".")
+    runs = {"staged": run_cli("scan", "--staged", "--format", "json", cwd=repo.path)}
+    tip = repo.commit()
+    runs["history"] = run_cli("scan", "--history", "--format", "json", cwd=repo.path)
+    env = {"PRE_COMMIT_FROM_REF": base, "PRE_COMMIT_TO_REF": tip}
+    runs["pre-push"] = run_cli("scan", "--pre-push", "--format", "json", cwd=repo.path, env=env)
+    runs["directory"] = run_cli("scan", "--format", "json", ".", cwd=repo.path)
+    for mode, (code, out, err) in runs.items():
+        assert code == 1, (mode, err)
+        assert [f["path"] for f in json.loads(out)["findings"]] == ["src/app.py"], mode
+        assert_no_secret(out + err, key)
