@@ -39,6 +39,7 @@ class WatchConfig(NamedTuple):
     backoff_min: float = 0.5
     backoff_max: float = 60.0
     connect_timeout: float = 5.0
+    limit: int | None = None  # events asked for per backfill (None: the relay's default)
 
 
 class Stats(NamedTuple):
@@ -145,6 +146,8 @@ class Watch:
             .kinds([Kind(k) for k in sorted(self.config.kinds)])
             .since(Timestamp.from_secs(max(0, since)))
         )
+        if self.config.limit is not None:
+            filt = filt.limit(self.config.limit)
         try:
             out = await self.client.subscribe(ReqTarget.single(relay_url, [filt]), id=sub_id)
         except Exception as exc:
@@ -177,7 +180,9 @@ class Watch:
             if isinstance(n, ClientNotification.NEW_EVENT):
                 self.last_activity = time.monotonic()
                 await self.handle(_loads(n.event.as_json()), str(n.relay_url))
-            elif isinstance(n, ClientNotification.MESSAGE):
+            elif isinstance(n, ClientNotification.MESSAGE) and len(self.eose) < len(self.subs):
+                # only while some relay's end of stored events is awaited: each event also comes
+                # as a MESSAGE, and looking inside costs a call into nostr-sdk
                 msg = n.message.as_enum()
                 if isinstance(msg, RelayMessageEnum.END_OF_STORED_EVENTS):
                     url = self.sub_relay.get(msg.subscription_id)

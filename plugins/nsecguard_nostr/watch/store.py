@@ -84,6 +84,10 @@ class Store:
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None)
             if create:
+                # a write-ahead log: a commit costs no fsync of the whole file (a crash may lose
+                # the last commits before a checkpoint, never corrupt the store)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
                 self.db.executescript(_SCHEMA)
                 self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
             row = self.db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
