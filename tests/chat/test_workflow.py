@@ -213,3 +213,11 @@ async def test_a_crash_between_steps_then_resume_gives_exactly_one_of_each(
     )
     assert len(posts) == 1 and len(warnings) == 1
     assert not Journal(tmp_path).pending()
+
+
+async def test_another_bot_in_a_direct_chat_gets_nothing(harness: Harness, tmp_path: Path) -> None:
+    room = await harness.direct_room()
+    msg = await harness.send(room, f"echo {new_key().nsec}", from_bot=True, direct=True)
+    assert await guard_for(harness.transport, tmp_path).handle(msg) is not None
+    assert not await settled(harness, harness.warnings)
+    assert not await harness.removed(msg)
