@@ -161,7 +161,7 @@ class Guard:
             return None
         self._active.add(eid)
         try:
-            entry = self.journal.open(eid, await self._plan(leak))
+            entry = await self.journal.aopen(eid, await self._plan(leak))
             self._tell("journaled", "done", entry)
             log.info("%s in %s from %s: %s", msg.id, msg.room, msg.sender, leak.describe())
             await self._run(entry)
@@ -200,6 +200,8 @@ class Guard:
         }
         warn = self.warn and not msg.from_bot
         if msg.direct:
+            if not warn:
+                return plan  # another bot in a direct chat, or warnings off: nothing to say
             text, rich = texts.warning(
                 kinds, room=msg.room, removed=False, direct=True, who=who, advice=self.advice
             )
@@ -241,8 +243,8 @@ class Guard:
             else:
                 await self._send(entry, step)
 
-    def _mark(self, entry: Entry, step: str, result: str) -> None:
-        self.journal.mark(entry, step, result)
+    async def _mark(self, entry: Entry, step: str, result: str) -> None:
+        await self.journal.amark(entry, step, result)
         self._tell(step, result, entry)
 
     def _tell(self, step: str, result: str, entry: Entry) -> None:
@@ -263,14 +265,14 @@ class Guard:
             await self.retry.run(f"remove {msg.id}", lambda: t.remove(msg, entry.plan["reason"]))
         except Refused as exc:
             log.warning("cannot remove %s in %s: refused (%s)", msg.id, msg.room, _reason(exc))
-            self._mark(entry, "remove", "refused")
+            await self._mark(entry, "remove", "refused")
             return
         except Unavailable:
             log.error("gave up removing %s in %s", msg.id, msg.room)
-            self._mark(entry, "remove", "failed")
+            await self._mark(entry, "remove", "failed")
             return
         log.info("removed %s in %s", msg.id, msg.room)
-        self._mark(entry, "remove", "done")
+        await self._mark(entry, "remove", "done")
 
     async def _send(self, entry: Entry, step: str) -> None:
         plan, t = entry.plan, self.transport
@@ -289,14 +291,14 @@ class Guard:
             await self.retry.run(what, job)
         except Refused as exc:
             log.warning("%s: refused (%s)", what, _reason(exc))
-            self._mark(entry, step, "refused")
+            await self._mark(entry, step, "refused")
             return
         except Unavailable:
             log.error("%s: gave up for now", what)
-            self._mark(entry, step, "failed")
+            await self._mark(entry, step, "failed")
             return
         log.info("sent %s (%s)", what, ", ".join(plan.get("npubs", [])))
-        self._mark(entry, step, "done")
+        await self._mark(entry, step, "done")
 
 
 def html_lines(text: str) -> str:

@@ -9,9 +9,11 @@ sent twice. It holds ids, npubs and the safe texts: never a key.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +47,7 @@ class Journal:
         self.keep = keep
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._seen: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._load()
@@ -111,10 +114,25 @@ class Journal:
         entry = Entry(eid, plan)
         self._write({"op": "open", "id": eid, "plan": plan})
         self._entries[eid] = entry
+        self._retire()  # an entry with nothing to do is finished at once
         return entry
 
     def mark(self, entry: Entry, step: str, result: str = "done") -> None:
         self._write({"op": "step", "id": entry.id, "step": step, "result": result})
+        entry.results[step] = result
+        self._retire()
+
+    async def aopen(self, eid: str, plan: dict[str, Any]) -> Entry:
+        """`open`, with the write and fsync in a thread: other work goes on meanwhile (a busy
+        room's other removals must not wait for this disk)."""
+        await asyncio.to_thread(self._write, {"op": "open", "id": eid, "plan": plan})
+        entry = Entry(eid, plan)
+        self._entries[eid] = entry
+        self._retire()
+        return entry
+
+    async def amark(self, entry: Entry, step: str, result: str = "done") -> None:
+        await asyncio.to_thread(self._write, {"op": "step", "id": entry.id, "step": step, "result": result})
         entry.results[step] = result
         self._retire()
 
@@ -125,10 +143,12 @@ class Journal:
         self._file.close()
 
     def _write(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record) + "\n"
         try:
-            self._file.write(json.dumps(record) + "\n")
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            with self._lock:
+                self._file.write(line)
+                self._file.flush()
+                os.fsync(self._file.fileno())
         except OSError as exc:
             raise FatalError(f"cannot write the journal {self.path}: {exc.strerror or exc}") from None
 
@@ -142,7 +162,7 @@ def steps_of(entry: Entry) -> list[str]:
     """The steps still to decide for an entry, in order."""
     plan = entry.plan
     if plan.get("direct"):
-        return ["warn"]
+        return ["warn"] if "warn" in plan else []
     removal = entry.results.get("remove")
     if removal is None:
         return ["remove"]

@@ -196,7 +196,7 @@ async def _demo(hs: LocalSynapse, base: Path) -> None:
                 s.room_id == room
                 and s.source.get("sender") == bot.user_id
                 and s.content.get("msgtype") == "m.notice"
-                and "without the key" in str(s.content.get("body"))
+                and "without it:" in str(s.content.get("body"))
             )
         )
         say(

@@ -13,13 +13,16 @@ import pytest
 
 from nsecguard.chat.message import Message
 from tests.chat.harness import Harness
+from tests.chat.matrix_harness import matrix
 from tests.chat.memory import MemoryServer, MemoryTransport
+from tests.nsecguard_matrix.conftest import synapse  # noqa: F401 (the Matrix entry's server)
 
 _rooms = itertools.count()
 
 
 class MemoryHarness:
     user = "alice"
+    settle = 0.0
 
     def __init__(self) -> None:
         self.server = MemoryServer(names={"alice": "Alice"})
@@ -74,10 +77,10 @@ async def memory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 
 Factory = Callable[[pytest.FixtureRequest, Path], contextlib.AbstractAsyncContextManager[Harness]]
-TRANSPORTS: dict[str, Factory] = {"memory": memory}
+TRANSPORTS: dict[str, Factory] = {"memory": memory, "matrix": matrix}
 
 
-@pytest.fixture(params=sorted(TRANSPORTS))
+@pytest.fixture(params=list(TRANSPORTS))
 async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
     async with TRANSPORTS[request.param](request, tmp_path) as h:
         yield h
