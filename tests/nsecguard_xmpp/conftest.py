@@ -110,3 +110,46 @@ async def archive(client: Any, room: str) -> list[Any]:
     async for page_msg in client.plugin["xep_0313"].iterate(jid=room):
         found.append(page_msg["mam_result"]["forwarded"]["stanza"])
     return found
+
+
+class Account:
+    def __init__(self, server: LocalProsody, name: str) -> None:
+        self.user = uid(name)
+        self.password = "pw-" + self.user
+        self.jid = server.register(self.user, self.password)
+
+
+def bot_config(server: LocalProsody, account: Account, state: Path, rooms: list[str], **extra: Any) -> Any:
+    from nsecguard_xmpp.config import Config
+
+    return Config(
+        jid=account.jid,
+        password=account.password,
+        state_dir=state,
+        rooms=tuple(rooms),
+        host=server.host,
+        port=server.port,
+        tls="none",
+        **extra,
+    )
+
+
+@pytest.fixture
+async def run_bot(prosody: LocalProsody, tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
+    """`await run_bot(rooms)`: an XmppGuardBot in this event loop, ready (rooms joined)."""
+    from nsecguard_xmpp.bot import XmppGuardBot
+
+    bots: list[tuple[Any, asyncio.Task[None]]] = []
+
+    async def start(rooms: list[str], account: Account | None = None, **extra: Any) -> Any:
+        account = account or Account(prosody, "guard")
+        bot = XmppGuardBot(bot_config(prosody, account, tmp_path / f"state{len(bots)}", rooms, **extra))
+        task = asyncio.ensure_future(bot.run())
+        bots.append((bot, task))
+        await asyncio.wait_for(bot.ready.wait(), 30)
+        return bot
+
+    yield start
+    for bot, task in bots:
+        bot.stop()
+        await asyncio.wait_for(task, 10)
