@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlparse
+from xml.etree import ElementTree as ET
 
 import slixmpp
 
@@ -36,6 +37,8 @@ NS_MUC_USER = "http://jabber.org/protocol/muc#user"
 NS_OOB = "jabber:x:oob"
 NS_REPLACE = "urn:xmpp:message-correct:0"
 NS_DELAY = "urn:xmpp:delay"
+NS_XHTML_IM = "http://jabber.org/protocol/xhtml-im"
+NS_XHTML = "http://www.w3.org/1999/xhtml"
 
 
 def _ts_ms(stanza: Any) -> int:
@@ -65,9 +68,27 @@ def _attachments(stanza: Any) -> tuple[tuple[Attachment, ...], tuple[str, ...]]:
     return tuple(found), tuple(texts)
 
 
-def to_message(stanza: Any, *, our_jid: str, our_nick: str | None, real_jid: str | None) -> Message | None:
+def _formatted(stanza: Any) -> str | None:
+    """The XHTML-IM (XEP-0071) body, as markup, when there is one."""
+    wrapper = stanza.xml.find(f"{{{NS_XHTML_IM}}}html")
+    body = wrapper.find(f"{{{NS_XHTML}}}body") if wrapper is not None else None
+    if body is None:
+        return None
+    inner = "".join(ET.tostring(child, encoding="unicode") for child in body)
+    return ((body.text or "") + inner).replace(f' xmlns="{NS_XHTML}"', "").replace("html:", "") or None
+
+
+def to_message(
+    stanza: Any,
+    *,
+    our_jid: str,
+    our_nick: str | None,
+    real_jid: str | None,
+    bots: frozenset[str] = frozenset(),
+) -> Message | None:
     """The core `Message` for one message stanza, or None (ours, an error, a notice of the
-    room, a bodiless receipt). `real_jid`: the sender's bare JID when the room shows it."""
+    room, a bodiless receipt). `real_jid`: the sender's bare JID when the room shows it;
+    `bots`: JIDs or nicks of other bots (their leaks are removed, no conversation)."""
     mtype = stanza["type"]
     if mtype == "error":
         return None
@@ -81,6 +102,7 @@ def to_message(stanza: Any, *, our_jid: str, our_nick: str | None, real_jid: str
     if is_retraction(stanza) is not None:
         return None
     edit_of = replace.get("id") if replace is not None else None
+    formatted = _formatted(stanza)
     if mtype == "groupchat":
         room = frm.bare
         if not frm.resource or frm.resource == our_nick:
@@ -97,9 +119,11 @@ def to_message(stanza: Any, *, our_jid: str, our_nick: str | None, real_jid: str
             sender=real_jid or str(frm),
             id=sid,
             text=body,
+            formatted=formatted,
             edit_of=edit_of,
             attachments=attachments,
             other_texts=tuple(t for t in (subject, *extra) if t),
+            from_bot=bool({frm.resource, real_jid, str(frm)} & bots),
             ts_ms=_ts_ms(stanza),
         )
     if frm.bare == slixmpp.JID(our_jid).bare:
@@ -113,10 +137,12 @@ def to_message(stanza: Any, *, our_jid: str, our_nick: str | None, real_jid: str
         sender=sender,
         id=str(sid),
         text=body,
+        formatted=formatted,
         edit_of=edit_of,
         attachments=attachments,
         other_texts=tuple(t for t in (subject, *extra) if t),
         direct=True,
+        from_bot=bool({frm.bare, str(frm)} & bots),
         ts_ms=_ts_ms(stanza),
     )
 
@@ -215,7 +241,7 @@ class XmppGuardBot:
             jid = muc.get_jid_property(stanza["from"].bare, stanza["from"].resource, "jid")
             real = slixmpp.JID(str(jid)).bare if jid else None
         nick = self.client.plugin["xep_0045"].our_nicks[None].get(stanza["from"].bare)
-        msg = to_message(stanza, our_jid=self.cfg.jid, our_nick=nick, real_jid=real)
+        msg = to_message(stanza, our_jid=self.cfg.jid, our_nick=nick, real_jid=real, bots=self.cfg.bots)
         if msg is None or (msg.direct and not self.cfg.direct_messages):
             return
         self._spawn(self._handle(msg))

@@ -42,6 +42,7 @@ class Config:
     min_confidence: Confidence = Confidence.MEDIUM
     follow_up_delay: float = 0.0
     history: int = 20  # messages of room history checked on join (leaks sent while away)
+    bots: frozenset[str] = frozenset()  # other bots' JIDs or nicks: removed, no conversation
 
 
 _KEYS = {
@@ -60,6 +61,7 @@ _KEYS = {
     "min_confidence",
     "follow_up_delay",
     "history",
+    "bots",
 }
 
 
@@ -151,6 +153,9 @@ def parse(data: dict[str, Any], *, base: Path | None = None, env: dict[str, str]
     history = data.get("history", 20)
     if not isinstance(history, int) or isinstance(history, bool) or not 0 <= history <= 1000:
         raise _err("history", "must be a number of messages from 0 to 1000")
+    bots = data.get("bots", [])
+    if not isinstance(bots, list) or not all(isinstance(b, str) and b.strip() for b in bots):
+        raise _err("bots", "must be a list of JIDs or nicks")
     return Config(
         jid=jid,
         password=password,
@@ -166,6 +171,7 @@ def parse(data: dict[str, Any], *, base: Path | None = None, env: dict[str, str]
         min_confidence=min_confidence,
         follow_up_delay=float(delay),
         history=history,
+        bots=frozenset(b.strip() for b in bots),
     )
 
 

@@ -14,6 +14,8 @@ import pytest
 from nsecguard.chat.message import Message
 from tests.chat.harness import Harness
 from tests.chat.memory import MemoryServer, MemoryTransport
+from tests.nsecguard_xmpp.conftest import prosody  # noqa: F401 - the server of the xmpp entry
+from tests.nsecguard_xmpp.harness import xmpp
 
 _rooms = itertools.count()
 
@@ -74,7 +76,7 @@ async def memory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 
 Factory = Callable[[pytest.FixtureRequest, Path], contextlib.AbstractAsyncContextManager[Harness]]
-TRANSPORTS: dict[str, Factory] = {"memory": memory}
+TRANSPORTS: dict[str, Factory] = {"memory": memory, "xmpp": xmpp}
 
 
 @pytest.fixture(params=sorted(TRANSPORTS))

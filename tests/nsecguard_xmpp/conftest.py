@@ -104,12 +104,18 @@ async def join(client: Any, room: str, nick: str, **kw: Any) -> Any:
     return await client.plugin["xep_0045"].join_muc_wait(room, nick, timeout=20, **kw)
 
 
-async def archive(client: Any, room: str) -> list[Any]:
-    """The room's MAM archive as another occupant can query it (forwarded messages)."""
+async def archive_items(client: Any, room: str) -> list[tuple[str, Any]]:
+    """The room's MAM archive as another occupant can query it: (archive id, message)."""
     found = []
     async for page_msg in client.plugin["xep_0313"].iterate(jid=room):
-        found.append(page_msg["mam_result"]["forwarded"]["stanza"])
+        result = page_msg["mam_result"]
+        found.append((str(result["id"]), result["forwarded"]["stanza"]))
     return found
+
+
+async def archive(client: Any, room: str) -> list[Any]:
+    """The room's MAM archive as another occupant can query it (the archived messages)."""
+    return [stanza for _, stanza in await archive_items(client, room)]
 
 
 class Account:
