@@ -16,6 +16,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from typing import Any, Literal
+from xml.etree import ElementTree as ET
 
 import slixmpp
 from slixmpp.exceptions import IqError, IqTimeout
@@ -78,9 +79,10 @@ class XmppTransport:
     async def remove(self, msg: Message, reason: str) -> None:
         if msg.direct:
             raise Refused("a 1:1 message cannot be removed by the bot")
-        if msg.id.startswith("subject:"):
-            raise Refused("a room subject cannot be retracted; a moderator must change it")
         self._connected()
+        if msg.id.startswith("subject:"):
+            await self._clear_subject(msg.room)
+            return
         try:
             await moderate(self.client, msg.room, msg.id, reason)
         except ModerationError as exc:
@@ -91,6 +93,14 @@ class XmppTransport:
             raise Unavailable("the room did not answer") from None
         except IqError:  # pragma: no cover - moderate() turns these into ModerationError
             raise Unavailable("the room answered with an error") from None
+
+    async def _clear_subject(self, room: str) -> None:
+        """A subject is not archived and cannot be retracted: a moderator replaces it."""
+        if self.our_role(room) != "moderator":
+            raise Refused("only a moderator can change the subject")
+        msg: Any = self.client.make_message(mto=room, mtype="groupchat")
+        msg.xml.append(ET.Element(f"{{{msg.namespace}}}subject"))
+        msg.send()
 
     async def post(
         self, room: str, text: str, html: str | None, mentions: Sequence[str], *, key: str
@@ -114,12 +124,13 @@ class XmppTransport:
         self._connected()
         targets: dict[str, None] = {}
         for nick, real, role, aff in self.occupants(room):
-            if role == "moderator" or aff in ("owner", "admin"):
+            if (role == "moderator" or aff in ("owner", "admin")) and real != self.client.boundjid.bare:
                 targets.setdefault(real or f"{room}/{nick}")
         if not targets:
             try:
                 owners = await self._muc.get_affiliation_list(room, "owner", timeout=10)
-                targets = {str(slixmpp.JID(j).bare): None for j in owners}
+                ours = self.client.boundjid.bare
+                targets = {str(slixmpp.JID(j).bare): None for j in owners if slixmpp.JID(j).bare != ours}
             except (IqError, IqTimeout):
                 pass  # only owners and admins may list affiliations
         if not targets:

@@ -130,3 +130,27 @@ async def test_a_key_in_a_one_to_one_chat_gets_a_warning_only(online: Online, ru
     await settle()
     assert len(_chat_from(mine, bot.cfg.jid)) == 1
     assert_no_key(str(warning), key)
+
+
+async def test_a_key_in_the_room_subject_is_cleared_and_warned(online: Online, run_bot: Any) -> None:
+    key = new_key()
+    room = f"{uid('room')}@muc.localhost"
+    bot = await run_bot([room])
+    user, observer = await online("user"), await online("obs")
+    await join(user, room, "alice")
+    watch = Inbox(observer)
+    await join(observer, room, "obs")
+    mine = Inbox(user)
+    # the bot (owner) lets the user set the subject by making them a moderator
+    await bot.client.plugin["xep_0045"].set_role(room, "alice", "moderator")
+    topic: Any = user.make_message(mto=room, mtype="groupchat")
+    topic["subject"] = f"today: {key.nsec}"
+    topic.send()
+    cleared = await watch.wait(
+        lambda m: m["from"].resource == "nsecguard" and m.xml.find("{jabber:client}subject") is not None
+    )
+    assert_no_key(str(cleared), key)
+    await mine.wait(lambda m: m["type"] == "chat" and key.npub in (m["body"] or ""))
+    late = await online("late")
+    _, subject, _, _ = await join(late, room, "late")
+    assert_no_key(str(subject), key)
