@@ -103,6 +103,16 @@ async def room_features(client: slixmpp.ClientXMPP, room: str) -> set[str]:
     return set(info["disco_info"]["features"])
 
 
+async def moderation_version(client: slixmpp.ClientXMPP, room: str) -> int:
+    """Which XEP-0425 version the room speaks (1 or 0); ModerationError when none."""
+    features = await room_features(client, room)
+    if NS_MODERATE_1 in features:
+        return 1
+    if NS_MODERATE_0 in features:
+        return 0
+    raise ModerationError("feature-not-implemented", "cancel")
+
+
 async def moderate(
     client: slixmpp.ClientXMPP, room: str, target: str, reason: str, *, version: int | None = None
 ) -> None:
@@ -111,13 +121,7 @@ async def moderate(
     Raises ModerationError when the room answers with an error, IqTimeout when it does not
     answer."""
     if version is None:
-        features = await room_features(client, room)
-        if NS_MODERATE_1 in features:
-            version = 1
-        elif NS_MODERATE_0 in features:
-            version = 0
-        else:
-            raise ModerationError("feature-not-implemented", "cancel")
+        version = await moderation_version(client, room)
     iq: Any = client.make_iq_set(ito=room)
     iq.append(moderation_request(version, room, target, reason))
     try:

@@ -23,7 +23,7 @@ from slixmpp.exceptions import IqError, IqTimeout
 
 from nsecguard.chat.message import Message
 from nsecguard.chat.transport import Refused, Unavailable
-from nsecguard_xmpp.client import ModerationError, moderate
+from nsecguard_xmpp.client import ModerationError, moderate, moderation_version
 
 log = logging.getLogger("nsecguard.xmpp")
 PLATFORM = "xmpp"
@@ -37,6 +37,7 @@ class XmppTransport:
     def __init__(self, client: slixmpp.ClientXMPP, *, check_archive: bool = True) -> None:
         self.client = client
         self.check_archive = check_archive
+        self._versions: dict[str, int] = {}  # room -> its XEP-0425 version (asked once)
 
     @property
     def _muc(self) -> Any:
@@ -84,7 +85,9 @@ class XmppTransport:
             await self._clear_subject(msg.room)
             return
         try:
-            await moderate(self.client, msg.room, msg.id, reason)
+            if msg.room not in self._versions:
+                self._versions[msg.room] = await moderation_version(self.client, msg.room)
+            await moderate(self.client, msg.room, msg.id, reason, version=self._versions[msg.room])
         except ModerationError as exc:
             if exc.condition in _REFUSED or exc.kind in ("auth", "cancel"):
                 raise Refused(exc.condition) from None

@@ -11,7 +11,7 @@ from nsecguard.errors import FatalError
 
 pytest.importorskip("slixmpp")
 
-from nsecguard_xmpp.config import load, parse  # noqa: E402
+from nsecguard_xmpp.config import load, parse
 
 
 def base(tmp_path: Path, **extra: Any) -> dict[str, Any]:
