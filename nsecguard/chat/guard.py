@@ -14,7 +14,7 @@ import hashlib
 import html
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,10 +115,15 @@ def entry_id(msg: Message) -> str:
     return hashlib.sha256(f"{msg.platform}\0{msg.room}\0{msg.id}".encode()).hexdigest()[:24]
 
 
+Observer = Callable[[str, str, Mapping[str, Any]], None]
+
+
 class Guard:
     """The workflow over one transport. `options`: the engine's; `follow_up_delay`: seconds
     between a removal and its follow-ups (the server spreads the removal first); `warn`:
-    send private warnings at all."""
+    send private warnings at all; `observer(step, result, plan)` is told of each step's
+    outcome ("journaled", then "remove", "copy", "warn", "notify", "warn_unremoved"), e.g. to
+    know when a removal is done, or to print a demo's progress."""
 
     def __init__(
         self,
@@ -130,6 +135,7 @@ class Guard:
         *,
         follow_up_delay: float = 0.0,
         warn: bool = True,
+        observer: Observer | None = None,
     ) -> None:
         self.transport = transport
         self.journal = journal
@@ -138,14 +144,16 @@ class Guard:
         self.advice = advice
         self.follow_up_delay = follow_up_delay
         self.warn = warn
+        self.observer = observer
         self._active: set[str] = set()
 
     def inspect(self, msg: Message) -> Leak | None:
         return inspect(msg, self.options)
 
-    async def handle(self, msg: Message) -> Leak | None:
-        """The whole workflow for one message; None when it holds no secret (or was handled)."""
-        leak = self.inspect(msg)
+    async def handle(self, msg: Message, leak: Leak | None = None) -> Leak | None:
+        """The whole workflow for one message; None when it holds no secret (or was handled).
+        `leak`: `inspect(msg)` when the caller already has it."""
+        leak = leak if leak is not None else self.inspect(msg)
         if leak is None:
             return None
         eid = entry_id(msg)
@@ -154,6 +162,7 @@ class Guard:
         self._active.add(eid)
         try:
             entry = self.journal.open(eid, await self._plan(leak))
+            self._tell("journaled", "done", entry)
             log.info("%s in %s from %s: %s", msg.id, msg.room, msg.sender, leak.describe())
             await self._run(entry)
         finally:
@@ -232,6 +241,17 @@ class Guard:
             else:
                 await self._send(entry, step)
 
+    def _mark(self, entry: Entry, step: str, result: str) -> None:
+        self.journal.mark(entry, step, result)
+        self._tell(step, result, entry)
+
+    def _tell(self, step: str, result: str, entry: Entry) -> None:
+        if self.observer is not None:
+            try:
+                self.observer(step, result, entry.plan)
+            except Exception as exc:
+                log.warning("observer failed on %s: %s", step, type(exc).__name__)
+
     def _message(self, entry: Entry) -> Message:
         m = entry.plan["msg"]
         return Message(platform=m["platform"], room=m["room"], sender=m["sender"], id=m["id"], text="")
@@ -243,14 +263,14 @@ class Guard:
             await self.retry.run(f"remove {msg.id}", lambda: t.remove(msg, entry.plan["reason"]))
         except Refused as exc:
             log.warning("cannot remove %s in %s: refused (%s)", msg.id, msg.room, _reason(exc))
-            self.journal.mark(entry, "remove", "refused")
+            self._mark(entry, "remove", "refused")
             return
         except Unavailable:
             log.error("gave up removing %s in %s", msg.id, msg.room)
-            self.journal.mark(entry, "remove", "failed")
+            self._mark(entry, "remove", "failed")
             return
         log.info("removed %s in %s", msg.id, msg.room)
-        self.journal.mark(entry, "remove", "done")
+        self._mark(entry, "remove", "done")
 
     async def _send(self, entry: Entry, step: str) -> None:
         plan, t = entry.plan, self.transport
@@ -269,14 +289,14 @@ class Guard:
             await self.retry.run(what, job)
         except Refused as exc:
             log.warning("%s: refused (%s)", what, _reason(exc))
-            self.journal.mark(entry, step, "refused")
+            self._mark(entry, step, "refused")
             return
         except Unavailable:
             log.error("%s: gave up for now", what)
-            self.journal.mark(entry, step, "failed")
+            self._mark(entry, step, "failed")
             return
         log.info("sent %s (%s)", what, ", ".join(plan.get("npubs", [])))
-        self.journal.mark(entry, step, "done")
+        self._mark(entry, step, "done")
 
 
 def html_lines(text: str) -> str:

@@ -1,9 +1,11 @@
-"""The room guard: matrix-nio wiring around the plain behaviour in `guard`.
+"""The room guard: a thin matrix-nio adapter on the chat core (`nsecguard.chat`).
 
-One sync loop. For each event that holds a key: redact it at once, inside the sync callback
-(nothing else runs first), then post the safe copy and the warning DM as background tasks.
-The sync position and the ids of handled events persist in `store_path`, written after each
-sync's events are handled, so a restart neither misses nor repeats anything.
+One sync loop turns events into `Message`s (`messages.to_message`) and hands each one that
+holds a key to the core `Guard`, whose workflow (journal, redact, safe copy, warning DM,
+no-power escalation, retries, resume after a restart) runs on a `MatrixTransport`. The
+redaction request goes out inside the sync callback (nothing else runs first). The sync
+position and the ids of handled events persist in `store_path`; the journal there holds the
+follow-ups still owed, so a crash at any moment neither loses nor repeats them.
 
 Logs name rooms, events, senders and npubs; never a message body, never a key.
 """
@@ -15,15 +17,19 @@ import contextlib
 import json
 import logging
 import os
-import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from nsecguard import Confidence, Options, sanitize
+from nsecguard import Options
+from nsecguard.chat.guard import Guard
+from nsecguard.chat.journal import Journal
+from nsecguard.chat.retry import RetryPolicy
+from nsecguard.chat.scrub import KeyScrubber
+from nsecguard.chat.scrub import install_key_scrubber as _install_key_scrubber
 from nsecguard.errors import FatalError
-from nsecguard_matrix import guard
+from nsecguard_matrix import guard, messages
 from nsecguard_matrix.config import Config
 
 try:
@@ -31,34 +37,18 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the install
     raise FatalError("matrix-bot needs matrix-nio: pip install 'nsecguard[matrix]'") from exc
 
+from nsecguard_matrix.transport import MatrixTransport  # needs nio
+
 log = logging.getLogger("nsecguard.matrix")
 
 
-class KeyScrubber(logging.Filter):
-    """matrix-nio logs a whole event when it fails validation: swap any key in a record for
-    its owner's npub before any handler sees it."""
-
-    options = Options(min_confidence=Confidence.LOW, inline_allow=False)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:
-            return True
-        safe = sanitize(message, options=self.options)
-        if safe != message:
-            record.msg, record.args = safe, None
-        return True
+__all__ = ["GuardBot", "KeyScrubber", "install_key_scrubber", "run_bot"]
 
 
 def install_key_scrubber() -> None:
-    """On every nio logger (a filter on a logger covers only records made by that logger)."""
-    scrubber = KeyScrubber()
-    names = [n for n in logging.Logger.manager.loggerDict if n == "nio" or n.startswith("nio.")]
-    for name in [*names, "nsecguard", "nsecguard.matrix"]:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, KeyScrubber) for f in logger.filters):
-            logger.addFilter(scrubber)
+    """matrix-nio logs a whole event when it fails validation: the core's scrubber goes on
+    every nio logger (a filter on a logger covers only records made by that logger)."""
+    _install_key_scrubber(["nio", "nsecguard.matrix"])
 
 
 install_key_scrubber()
@@ -72,10 +62,10 @@ REDACTION_PRIORITY_S = 2.0  # housekeeping waits at most this long for a sync's 
 MAX_BACKOFF_S = 30.0  # longest wait between two failed syncs (error responses)
 MAX_RETRY_WAIT_S = 15.0  # longest wait between two tries of a request while the server is unreachable
 STOP_GRACE_S = 10.0  # on SIGTERM, how long events in hand may take to finish before being cut off
-POST_ATTEMPTS = 4  # a safe copy or warning that fails is tried again after 0.5, 1 and 2 s
+ATTEMPTS = 5  # a redaction, safe copy or warning that fails is tried again after 0.5, 1, 2 and 4 s
 POST_RETRY_S = 0.5
 FOLLOW_UP_DELAY = 0.15  # seconds between a redaction and its safe copy and warning
-FOLLOW_UP_INTERVAL = 1.0  # seconds between two safe copies in one room (later leaks share one)
+FOLLOW_UP_INTERVAL = 0.5  # seconds between two safe copies in one room
 
 # Only what the guard needs: timelines and room state. No presence, typing or receipts,
 # which would wake the long poll for nothing.
@@ -88,12 +78,6 @@ SYNC_FILTER: dict[str, Any] = {
         "account_data": {"not_types": ["*"]},
     },
 }
-
-# error codes that another try will not change
-_PERMANENT = {
-    "M_FORBIDDEN", "M_NOT_FOUND", "M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON", "M_UNKNOWN_TOKEN",
-    "M_MISSING_TOKEN", "M_UNSUPPORTED_ROOM_VERSION", "M_USER_DEACTIVATED",
-}  # fmt: skip
 
 Hook = Callable[[str, dict[str, Any]], None]
 
@@ -185,17 +169,30 @@ class GuardBot:
         self.filter_id: str | None = None
         self.pending: OrderedDict[str, tuple[str, Any]] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._dm_locks: dict[str, asyncio.Lock] = {}
         self._joining: set[str] = set()
         self._first_sync = True
         self._backoff = 1.0
-        self._queued: dict[str, list[guard.Leak]] = {}  # room -> redacted leaks awaiting their safe copy
-        self.follow_up_delay = FOLLOW_UP_DELAY
-        self._last_flush: dict[str, float] = {}
         self._redacting: list[asyncio.Future[None]] = []  # redactions started during this sync
+        self._removals: dict[str, asyncio.Future[None]] = {}  # journal entry -> its redaction is over
         self._acting: set[str] = set()
         self._commit: asyncio.Future[None] | None = None
-        self._creating = 0  # direct chats being created: their power is not for checking
+        self.transport = MatrixTransport(self.client, self.state)
+        self.guard = Guard(
+            self.transport,
+            Journal(config.store_path),
+            self.options,
+            RetryPolicy(
+                attempts=ATTEMPTS,
+                first_delay=POST_RETRY_S,
+                max_delay=MAX_RETRY_WAIT_S,
+                room_interval=FOLLOW_UP_INTERVAL,
+            ),
+            advice=config.warning_text,
+            follow_up_delay=FOLLOW_UP_DELAY,
+            warn=config.direct_messages,
+            observer=self._observe,
+        )
+        self._resumed = False
         self._in_flight = False  # a sync response is being handled
         self._syncing: asyncio.Future[bool] | None = None
         self.stopped = asyncio.Event()
@@ -206,6 +203,14 @@ class GuardBot:
     @property
     def user_id(self) -> str:
         return self.config.user_id
+
+    @property
+    def follow_up_delay(self) -> float:
+        return self.guard.follow_up_delay
+
+    @follow_up_delay.setter
+    def follow_up_delay(self, value: float) -> None:
+        self.guard.follow_up_delay = value
 
     async def start(self) -> None:
         self.config.store_path.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -290,6 +295,11 @@ class GuardBot:
                         self._syncing.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
                             await self._syncing
+            # Events in hand are finished first; their follow-ups may need the sync (a new
+            # direct chat shows up there), so it goes on, in short polls, until they are done.
+            while self._acting:
+                await self.sync_once(timeout_ms=200)
+                await asyncio.sleep(0.05)
         finally:
             stop.cancel()
             await self.close()
@@ -316,6 +326,9 @@ class GuardBot:
         self._backoff = 1.0
         self._first_sync = False
         self.synced.set()
+        if not self._resumed:
+            self._resumed = True  # the follow-ups a crash left owed, now that rooms are known
+            self._spawn(self.guard.resume())
         self._in_flight = True
         try:
             await self._after_sync(resp, since)
@@ -442,17 +455,23 @@ class GuardBot:
             if not isinstance(source, Mapping) or source.get("sender") == self.user_id:
                 return
             event_id = source.get("event_id")
-            if not isinstance(event_id, str) or event_id in self.state.handled:
+            if not isinstance(event_id, str) or event_id in self.state.handled or event_id in self._acting:
                 return
-            leak = guard.inspect(room_id, source, self.options)
-            if leak is None or event_id in self._acting:
+            direct = room_id in self.state.own_rooms
+            content = source.get("content")
+            if isinstance(content, Mapping) and messages.text_attachment(content) is not None:
+                # a text file: downloaded and scanned in the background (the sync goes on)
+                self._start(event_id, self._attachment(room_id, source, direct))
+                return
+            msg = messages.to_message(room_id, source, direct=direct)
+            if msg is None:
+                return
+            leak = self.guard.inspect(msg)
+            if leak is None:
                 return
             # Redactions run side by side (many leaks in one sync must not queue up); the
             # request goes out before nio handles the next event.
-            self._acting.add(event_id)
-            task = asyncio.ensure_future(self.act(leak))
-            task.add_done_callback(lambda _t: self._acting.discard(event_id))
-            self._redacting.append(task)
+            self._start(event_id, self.guard.handle(msg, leak))
             await asyncio.sleep(0)
         except asyncio.CancelledError:
             raise
@@ -483,169 +502,82 @@ class GuardBot:
 
     # ---- what the bot does with a leak --------------------------------------------------
 
-    async def act(self, leak: guard.Leak) -> None:
-        """Redact first (awaited here, before anything else), then the rest in the background."""
-        started = time.perf_counter()
-        lag = time.time() * 1000 - leak.origin_ts if leak.origin_ts else -1.0
-        resp = await self.client.room_redact(leak.room_id, leak.event_id, reason=guard.REDACTION_REASON)
-        took = (time.perf_counter() - started) * 1000
-        self.state.remember(leak.event_id)
-        if isinstance(resp, nio.RoomRedactResponse):
-            log.info(
-                "redacted %s in %s from %s (seen %.0f ms after it was sent, redacted in %.0f ms): %s",
-                leak.event_id,
-                leak.room_id,
-                leak.sender,
-                lag,
-                took,
-                leak.describe(),
-            )
-            self._emit("redacted", leak)
-            self._after_redaction(leak)
-            return
-        code = getattr(resp, "status_code", None)
-        log.warning(
-            "cannot redact %s in %s from %s (%s): %s",
-            leak.event_id,
-            leak.room_id,
-            leak.sender,
-            code,
-            leak.describe(),
-        )
-        if code == "M_FORBIDDEN":
-            self._emit("forbidden", leak)
-            self._spawn(self._no_power(leak))
-        else:
-            self._spawn(self._retry_redaction(leak))
+    def _start(self, event_id: str, job: Awaitable[Any]) -> None:
+        """Run one event's workflow; `_redacting` learns when its redaction is over."""
+        self._acting.add(event_id)
+        removal: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._redacting.append(removal)
 
-    async def _retry_redaction(self, leak: guard.Leak) -> None:
-        for attempt in range(5):
-            await asyncio.sleep(0.5 * 2**attempt)
-            resp = await self.client.room_redact(leak.room_id, leak.event_id, reason=guard.REDACTION_REASON)
-            if isinstance(resp, nio.RoomRedactResponse):
-                log.info("redacted %s in %s on retry %d", leak.event_id, leak.room_id, attempt + 1)
-                self._emit("redacted", leak)
-                self._after_redaction(leak)
-                return
-        log.error("gave up redacting %s in %s", leak.event_id, leak.room_id)
-        await self._no_power(leak)
-
-    def _after_redaction(self, leak: guard.Leak) -> None:
-        """Queue the safe copy and the warning. They go out FOLLOW_UP_DELAY later, so the server
-        first spreads the redaction, and leaks removed within that moment share one notice."""
-        batch = self._queued.setdefault(leak.room_id, [])
-        batch.append(leak)
-        if len(batch) == 1:
-            self._spawn(self._flush(leak.room_id))
-
-    async def _flush(self, room_id: str) -> None:
-        # at most one safe copy a second per room: under a flood, the server's time goes to
-        # redactions, and the notices come in batches
-        now = time.monotonic()
-        at = max(now + self.follow_up_delay, self._last_flush.get(room_id, 0.0) + FOLLOW_UP_INTERVAL)
-        await asyncio.sleep(at - now)
-        self._last_flush[room_id] = time.monotonic()
-        leaks = self._queued.pop(room_id, [])
-        if not leaks:
-            return
-        room = self.client.rooms.get(room_id)
-        names = {leak.sender: room.user_name(leak.sender) if room is not None else None for leak in leaks}
-        jobs: list[Awaitable[None]] = [
-            self._post(room_id, guard.safe_copy_content(leaks, names), "safe-copy", leaks)
-        ]
-        if self.config.direct_messages:
-            jobs.extend(self._warn(group, redacted=True) for group in _by_sender(leaks))
-        await asyncio.gather(*jobs)
-
-    async def _no_power(self, leak: guard.Leak) -> None:
-        room = self.client.rooms.get(leak.room_id)
-        needed = have = None
-        if room is not None:
-            needed = room.power_levels.defaults.redact
-            have = room.power_levels.get_user_level(self.user_id)
-        content = guard.no_power_content(leak, needed=needed, have=have)
-        jobs: list[Awaitable[None]] = [self._post(leak.room_id, content, "no-power", [leak])]
-        if self.config.direct_messages and not leak.is_notice:
-            jobs.append(self._warn([leak], redacted=False))
-        await asyncio.gather(*jobs)
-
-    async def _warn(self, leaks: list[guard.Leak], *, redacted: bool) -> None:
-        room_id = await self._dm_room(leaks[0].sender)
-        if room_id is None:
-            return
-        content = guard.warning_content(leaks, redacted=redacted, advice=self.config.warning_text)
-        await self._post(room_id, content, "dm", leaks)
-
-    async def _post(self, room_id: str, content: dict[str, Any], what: str, leaks: list[guard.Leak]) -> None:
-        """Send a safe copy, a warning or a notice; an error that may pass (a server error, a
-        room not synced yet) is tried again a few times: a lost warning is a user not told."""
-        ids = ", ".join(leak.event_id for leak in leaks)
-        npubs = ", ".join(dict.fromkeys(n for leak in leaks for n in leak.npubs))
-        for attempt in range(POST_ATTEMPTS):
-            if attempt:
-                await asyncio.sleep(POST_RETRY_S * 2 ** (attempt - 1))
+        async def run() -> None:
             try:
-                resp = await self.client.room_send(
-                    room_id, "m.room.message", content, ignore_unverified_devices=True
-                )
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                problem = type(exc).__name__
-                log.warning("cannot post %s for %s in %s: %s", what, ids, room_id, problem)
-                continue
-            if isinstance(resp, nio.RoomSendResponse):
-                log.info("posted %s for %s in %s (%s)", what, ids, room_id, npubs)
-                for leak in leaks:
-                    self._emit(what, leak, room_id=room_id, content=content)
-                return
-            log.warning("cannot post %s for %s in %s: %s", what, ids, room_id, resp.status_code)
-            if resp.status_code in _PERMANENT:
-                return
-        log.error("gave up posting %s for %s in %s", what, ids, room_id)
-
-    async def _dm_room(self, user_id: str) -> str | None:
-        lock = self._dm_locks.setdefault(user_id, asyncio.Lock())
-        async with lock:
-            room_id = self.state.dm_rooms.get(user_id)
-            if room_id is not None and self._in_dm(room_id, user_id):
-                return room_id
-            self._creating += 1
-            try:
-                resp = await self.client.room_create(
-                    is_direct=True,
-                    invite=[user_id],
-                    name="nsecguard warnings",
-                    preset=nio.RoomPreset.trusted_private_chat,
-                )
-                if isinstance(resp, nio.RoomCreateResponse):
-                    self.state.dm_rooms[user_id] = resp.room_id
-                    self.state.own_rooms.append(resp.room_id)
+                await job
             finally:
-                self._creating -= 1
-            if not isinstance(resp, nio.RoomCreateResponse):
-                log.warning("cannot open a direct chat with %s: %s", user_id, resp.status_code)
-                return None
-            self.state.save()
-            log.info("opened direct chat %s with %s", resp.room_id, user_id)
-            # nio sends only to rooms it has synced: wait for the sync loop to see it, with the
-            # invite (the first sync to show the room may come before it; meanwhile, under the
-            # lock, another warning would take the room for one the user has left)
-            for _ in range(200):
-                if self._in_dm(resp.room_id, user_id):
-                    break
-                await asyncio.sleep(0.05)
-            return str(resp.room_id)
+                self._acting.discard(event_id)
+                if not removal.done():
+                    removal.set_result(None)
 
-    def _in_dm(self, room_id: str, user_id: str) -> bool:
-        """The bot has synced `room_id` with `user_id` in it or invited to it."""
-        room = self.client.rooms.get(room_id)
-        return room is not None and (user_id in room.users or user_id in room.invited_users)
+        self._removals[event_id] = removal
+        self._spawn(run())
+
+    async def _attachment(self, room_id: str, source: Mapping[str, Any], direct: bool) -> None:
+        text = await self._download_text(source["content"])
+        msg = messages.to_message(room_id, source, direct=direct, attachment_text=text)
+        if msg is not None:
+            await self.guard.handle(msg)
+
+    async def _download_text(self, content: Mapping[str, Any]) -> str | None:
+        """The text of a small text attachment, or None (too big, not there, not decryptable)."""
+        found = messages.text_attachment(content)
+        if found is None:
+            return None
+        _name, _mimetype, _size, source = found
+        url = source if isinstance(source, str) else source.get("url")
+        try:
+            resp = await self.client.download(mxc=url)
+        except Exception as exc:
+            log.warning("cannot download an attachment: %s", type(exc).__name__)
+            return None
+        body = getattr(resp, "body", None)
+        if not isinstance(body, bytes):
+            log.warning("cannot download an attachment: %s", getattr(resp, "status_code", "?"))
+            return None
+        if isinstance(source, Mapping):
+            try:
+                from nio.crypto.attachments import decrypt_attachment
+
+                body = decrypt_attachment(body, source["key"]["k"], source["hashes"]["sha256"], source["iv"])
+            except Exception as exc:
+                log.warning("cannot decrypt an attachment: %s", type(exc).__name__)
+                return None
+        return body[: messages.MAX_TEXT_ATTACHMENT].decode("utf-8", "replace")
+
+    def _observe(self, step: str, result: str, plan: Mapping[str, Any]) -> None:
+        """The core's progress: handled events, redactions over, the demo's hook."""
+        msg = plan.get("msg", {})
+        event_id, room_id = str(msg.get("id")), str(msg.get("room"))
+        if step == "journaled":
+            self.state.remember(event_id)
+            return
+        if step == "remove":
+            removal = self._removals.pop(event_id, None)
+            if removal is not None and not removal.done():
+                removal.set_result(None)
+        what = _HOOK_NAMES.get((step, result))
+        if what is not None and self.hook is not None:
+            info = {
+                "room_id": room_id,
+                "event_id": event_id,
+                "sender": msg.get("sender"),
+                "npubs": plan.get("npubs"),
+            }
+            if step in plan and isinstance(plan[step], Mapping):
+                info["content"] = MatrixTransport.content(plan[step]["text"], plan[step]["html"])
+            self.hook(what, info)
 
     # ---- power ----------------------------------------------------------------------------
 
     def _check_power_everywhere(self) -> None:
-        if self._creating:
+        if self.transport.creating:
             return  # a room the bot is creating may show up before its id is known
         own = {*self.state.dm_rooms.values(), *self.state.own_rooms}
         for room_id, room in list(self.client.rooms.items()):
@@ -697,31 +629,20 @@ class GuardBot:
         while self._tasks:
             await asyncio.wait(list(self._tasks))
 
-    def _emit(self, what: str, leak: guard.Leak, **extra: Any) -> None:
-        if self.hook is not None:
-            self.hook(
-                what,
-                {
-                    "room_id": leak.room_id,
-                    "event_id": leak.event_id,
-                    "sender": leak.sender,
-                    "npubs": leak.npubs,
-                    **extra,
-                },
-            )
-
     def _emit_room(self, what: str, room_id: str, content: dict[str, Any]) -> None:
         if self.hook is not None:
             self.hook(what, {"room_id": room_id, "content": content})
 
 
-def _by_sender(leaks: list[guard.Leak]) -> list[list[guard.Leak]]:
-    """One warning per person; other bots' notices get none (no conversations between bots)."""
-    groups: dict[str, list[guard.Leak]] = {}
-    for leak in leaks:
-        if not leak.is_notice:
-            groups.setdefault(leak.sender, []).append(leak)
-    return list(groups.values())
+_HOOK_NAMES = {
+    ("remove", "done"): "redacted",
+    ("remove", "refused"): "forbidden",
+    ("remove", "failed"): "forbidden",
+    ("copy", "done"): "safe-copy",
+    ("notify", "done"): "no-power",
+    ("warn", "done"): "dm",
+    ("warn_unremoved", "done"): "dm",
+}
 
 
 async def run_bot(config: Config) -> None:
