@@ -154,3 +154,21 @@ async def test_a_key_in_the_room_subject_is_cleared_and_warned(online: Online, r
     late = await online("late")
     _, subject, _, _ = await join(late, room, "late")
     assert_no_key(str(subject), key)
+
+
+async def test_a_private_message_through_the_room_gets_a_warning_only(online: Online, run_bot: Any) -> None:
+    from nsecguard_xmpp.client import is_retraction
+
+    key = new_key()
+    room = f"{uid('room')}@muc.localhost"
+    await run_bot([room])
+    user = await online("user")
+    await join(user, room, "alice")
+    mine = Inbox(user)
+    user.send_message(mto=f"{room}/nsecguard", mbody=f"psst {key.nsec}", mtype="chat")
+    warning = await mine.wait(lambda m: m["type"] == "chat" and key.npub in (m["body"] or ""))
+    assert warning["from"].bare == room  # answered the way it came: through the room
+    await settle()
+    assert not [m for m in mine.messages if is_retraction(m)]
+    assert not [m for m in mine.messages if m["type"] == "groupchat" and key.npub in (m["body"] or "")]
+    assert_no_key(str(warning), key)
