@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 import time
@@ -28,6 +29,7 @@ from nsecguard.chat.journal import Journal
 from nsecguard.chat.message import Attachment, Message
 from nsecguard.chat.scrub import install_key_scrubber
 from nsecguard.engine import Options
+from nsecguard_xmpp.attachments import allowed, fetch_text
 from nsecguard_xmpp.client import is_retraction, make_client, on_every_message, stanza_id
 from nsecguard_xmpp.config import Config
 from nsecguard_xmpp.transport import PLATFORM, XmppTransport
@@ -51,6 +53,10 @@ def _ts_ms(stanza: Any) -> int:
         except ValueError:
             pass
     return int(time.time() * 1000)
+
+
+def oob_urls(stanza: Any) -> list[str]:
+    return [u for x in stanza.xml.findall(f"{{{NS_OOB}}}x") if (u := x.findtext(f"{{{NS_OOB}}}url"))]
 
 
 def _attachments(stanza: Any) -> tuple[tuple[Attachment, ...], tuple[str, ...]]:
@@ -244,7 +250,22 @@ class XmppGuardBot:
         msg = to_message(stanza, our_jid=self.cfg.jid, our_nick=nick, real_jid=real, bots=self.cfg.bots)
         if msg is None or (msg.direct and not self.cfg.direct_messages):
             return
-        self._spawn(self._handle(msg))
+        domain = slixmpp.JID(self.cfg.jid).domain
+        urls = [u for u in oob_urls(stanza) if allowed(u, domain, self.cfg.attachment_hosts)]
+        if self.cfg.attachments and urls:
+            self._spawn(self._handle_with_files(msg, urls))
+        else:
+            self._spawn(self._handle(msg))
+
+    async def _handle_with_files(self, msg: Message, urls: list[str]) -> None:
+        """A message with small text files: their content is read before the guard decides."""
+        found = list(msg.attachments)
+        for url in urls:
+            text, mimetype, size = await fetch_text(url)
+            name = PurePosixPath(urlparse(url).path).name or url
+            found = [a for a in found if a.name != name]
+            found.append(Attachment(name=name, mimetype=mimetype, size=size, text=text))
+        await self._handle(dataclasses.replace(msg, attachments=tuple(found)))
 
     async def _handle(self, msg: Message) -> None:
         try:

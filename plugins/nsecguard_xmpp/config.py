@@ -43,6 +43,8 @@ class Config:
     follow_up_delay: float = 0.0
     history: int = 20  # messages of room history checked on join (leaks sent while away)
     bots: frozenset[str] = frozenset()  # other bots' JIDs or nicks: removed, no conversation
+    attachments: bool = True  # download small text attachments from allowed hosts
+    attachment_hosts: frozenset[str] = frozenset()  # besides the bot's domain and its subdomains
 
 
 _KEYS = {
@@ -62,6 +64,8 @@ _KEYS = {
     "follow_up_delay",
     "history",
     "bots",
+    "attachments",
+    "attachment_hosts",
 }
 
 
@@ -156,6 +160,9 @@ def parse(data: dict[str, Any], *, base: Path | None = None, env: dict[str, str]
     bots = data.get("bots", [])
     if not isinstance(bots, list) or not all(isinstance(b, str) and b.strip() for b in bots):
         raise _err("bots", "must be a list of JIDs or nicks")
+    hosts = data.get("attachment_hosts", [])
+    if not isinstance(hosts, list) or not all(isinstance(h, str) and h.strip() for h in hosts):
+        raise _err("attachment_hosts", "must be a list of host names")
     return Config(
         jid=jid,
         password=password,
@@ -172,6 +179,8 @@ def parse(data: dict[str, Any], *, base: Path | None = None, env: dict[str, str]
         follow_up_delay=float(delay),
         history=history,
         bots=frozenset(b.strip() for b in bots),
+        attachments=_bool(data, "attachments", True),
+        attachment_hosts=frozenset(h.strip().lower() for h in hosts),
     )
 
 

@@ -172,3 +172,41 @@ async def test_a_private_message_through_the_room_gets_a_warning_only(online: On
     assert not [m for m in mine.messages if is_retraction(m)]
     assert not [m for m in mine.messages if m["type"] == "groupchat" and key.npub in (m["body"] or "")]
     assert_no_key(str(warning), key)
+
+
+async def test_a_key_inside_a_text_attachment_is_retracted(
+    online: Online, run_bot: Any, tmp_path: Path
+) -> None:
+    import functools
+    import http.server
+    import threading
+    from xml.etree import ElementTree as ET
+
+    from nsecguard_xmpp.client import is_retraction
+
+    key = new_key()
+    files = tmp_path / "upload"
+    files.mkdir()
+    (files / "notes.txt").write_text(f"backup of my account\n{key.nsec}\n")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(files))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/notes.txt"
+        room = f"{uid('room')}@muc.localhost"
+        await run_bot([room], attachment_hosts=frozenset({"127.0.0.1"}))
+        user, observer = await online("user"), await online("obs")
+        await join(user, room, "alice")
+        watch = Inbox(observer)
+        await join(observer, room, "obs")
+        mine = Inbox(user)
+        msg: Any = user.make_message(mto=room, mbody=url, mtype="groupchat")
+        oob = ET.SubElement(msg.xml, "{jabber:x:oob}x")
+        ET.SubElement(oob, "{jabber:x:oob}url").text = url
+        msg.send()
+        await watch.wait(lambda m: is_retraction(m) is not None)
+        warning = await mine.wait(lambda m: m["type"] == "chat" and key.npub in (m["body"] or ""))
+        assert_no_key(str(warning), key)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

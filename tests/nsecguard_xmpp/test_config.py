@@ -73,3 +73,17 @@ def test_the_command_reports_a_bad_config_without_a_traceback(tmp_path: Path) ->
     assert cp.returncode == 2, cp.stderr
     assert "xmpp-bot config: `password_file` or `password_env` is required" in cp.stderr
     assert "Traceback" not in cp.stderr
+
+
+def test_attachments_come_only_from_the_bots_domain_or_listed_hosts() -> None:
+    from nsecguard_xmpp.attachments import allowed
+
+    none: frozenset[str] = frozenset()
+    assert allowed("https://upload.example.org/a/notes.txt", "example.org", none)
+    assert allowed("https://example.org/notes.txt", "example.org", none)
+    assert not allowed("https://evil.example.com/notes.txt", "example.org", none)
+    assert not allowed("https://notexample.org/notes.txt", "example.org", none)
+    assert not allowed("http://upload.example.org/notes.txt", "example.org", none)  # not in the clear
+    assert not allowed("file:///etc/passwd", "example.org", none)
+    assert allowed("https://files.other.net/x.txt", "example.org", frozenset({"files.other.net"}))
+    assert allowed("http://127.0.0.1:8080/x.txt", "localhost", frozenset({"127.0.0.1"}))
