@@ -210,3 +210,28 @@ async def test_a_key_inside_a_text_attachment_is_retracted(
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_a_wrong_password_is_a_clear_error(prosody: Any, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.nsecguard_xmpp.conftest import Account
+
+    acct = Account(prosody, "guard")
+    cfg = tmp_path / "bot.toml"
+    cfg.write_text(
+        f'jid = "{acct.jid}"\npassword_env = "PW"\nstate_dir = "{tmp_path / "state"}"\n'
+        f'host = "{prosody.host}"\nport = {prosody.port}\ntls = "none"\n'
+    )
+    cp = subprocess.run(
+        [sys.executable, "-m", "nsecguard", "xmpp-bot", "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PW": "not-the-password"},
+        timeout=60,
+    )
+    assert cp.returncode == 2
+    assert "refused the bot's login" in cp.stderr and "Traceback" not in cp.stderr
+    assert "not-the-password" not in cp.stderr
