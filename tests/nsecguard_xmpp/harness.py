@@ -18,6 +18,7 @@ from tests.nsecguard_xmpp.conftest import Account, Inbox, archive_items, connect
 from tests.nsecguard_xmpp.local_prosody import LocalProsody
 
 BOT_NICK = "nsecguard"
+_accounts: dict[int, dict[str, Account]] = {}
 
 
 class XmppHarness:
@@ -122,9 +123,12 @@ class XmppHarness:
 @contextlib.asynccontextmanager
 async def xmpp(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[XmppHarness]:
     server: LocalProsody = request.getfixturevalue("prosody")
+    # accounts are made once per server (prosodyctl is slow); every test gets fresh rooms
+    # and fresh connections, and the journal keys differ per room, so nothing carries over
+    accounts = _accounts.setdefault(id(server), {})
     clients = []
     for name in ("guard", "user", "owner", "look", "otherbot"):
-        acct = Account(server, name)
+        acct = accounts.get(name) or accounts.setdefault(name, Account(server, name))
         clients.append(await connect(server, acct.jid, acct.password))
     try:
         yield XmppHarness(server, *clients)
