@@ -1,7 +1,7 @@
 """Exposure window of the XMPP guard: from a user's send until another occupant sees the retraction.
 
-    python benchmarks/xmpp_exposure.py                 # 40 messages
-    python benchmarks/xmpp_exposure.py --samples 10    # a quick run
+    python benchmarks/xmpp_exposure.py                 # 40 single messages, then 10/s for 10 s
+    python benchmarks/xmpp_exposure.py --samples 10 --duration 3   # a quick run
 
 Starts its own throwaway Prosody (tests/nsecguard_xmpp/local_prosody.py: 127.0.0.1, a free
 port, mod_muc_moderation) and two bots as separate processes, each owning its own room: the
@@ -109,7 +109,12 @@ def start_bot(argv: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     raise RuntimeError("a bot did not start")
 
 
-async def measure(server: LocalProsody, rooms: dict[str, str], samples: int) -> dict[str, list[float]]:
+Results = dict[str, list[float]]
+
+
+async def measure(
+    server: LocalProsody, rooms: dict[str, str], samples: int, rate: float, duration: float
+) -> tuple[Results, Results, dict[str, int]]:
     sender = await online(server, *register(server, "sender"))
     observer = await online(server, *register(server, "observer"))
     for room in rooms.values():
@@ -146,10 +151,29 @@ async def measure(server: LocalProsody, rooms: dict[str, str], samples: int) -> 
             except TimeoutError:
                 print(f"  {name}: sample {i} was never retracted", file=sys.stderr)
             await asyncio.sleep(0.2)  # let the guard's follow-ups pass before the next sample
+
+    # under load: `rate` leaks per second into each room at once, for `duration` seconds
+    loaded: Results = {name: [] for name in rooms}
+    missed = dict.fromkeys(rooms, 0)
+    waiting: list[tuple[str, str]] = []
+    for i in range(int(rate * duration)):
+        for name, room in rooms.items():
+            msg = sender.make_message(mto=room, mbody=f"load {i}: {fresh_nsec()}", mtype="groupchat")
+            done[msg["id"]] = asyncio.get_running_loop().create_future()
+            sent_at[msg["id"]] = time.perf_counter()
+            msg.send()
+            waiting.append((name, msg["id"]))
+        await asyncio.sleep(1 / rate)
+    for name, mid in waiting:
+        try:
+            seen = await asyncio.wait_for(done[mid], 30)
+            loaded[name].append((seen - sent_at[mid]) * 1000)
+        except TimeoutError:
+            missed[name] += 1
     sender.disconnect(wait=0.5)
     observer.disconnect(wait=0.5)
     await asyncio.sleep(0.2)
-    return results
+    return results, loaded, missed
 
 
 def register(server: LocalProsody, name: str) -> tuple[str, str]:
@@ -166,6 +190,8 @@ def pct(values: list[float], q: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=40)
+    parser.add_argument("--rate", type=float, default=10.0, help="leaks per second per room under load")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of load (0: none)")
     parser.add_argument("--minimal-bot", nargs=4, metavar=("HOST", "PORT", "JID", "ROOM"))
     args = parser.parse_args()
     if args.minimal_bot:
@@ -208,24 +234,32 @@ def main() -> int:
                     {**os.environ, "BENCH_XMPP_PASSWORD": ref_pw},
                 )
             )
-            results = asyncio.run(measure(server, rooms, args.samples))
+            results, loaded, missed = asyncio.run(
+                measure(server, rooms, args.samples, args.rate, args.duration)
+            )
         finally:
             for proc in procs:
                 proc.terminate()
                 proc.wait(timeout=10)
             server.stop()
-    print(
-        f"exposure window on Prosody (send -> another occupant sees the retraction), {args.samples} samples"
-    )
-    print(f"{'bot':<10}{'n':>4}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}")
+    print("exposure window on Prosody (send -> another occupant sees the retraction)")
+    table(f"single messages, {args.samples} each", results, None)
+    if args.duration > 0:
+        table(f"under load: {args.rate:g}/s into each room for {args.duration:g} s", loaded, missed)
+    return 0
+
+
+def table(title: str, results: Results, missed: dict[str, int] | None) -> None:
+    print(f"\n{title}")
+    print(f"{'bot':<10}{'n':>5}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}{'missed':>8}")
     for name, values in results.items():
         if values:
             p50, p99 = pct(values, 0.5), pct(values, 0.99)
-            print(f"{name:<10}{len(values):>4}{p50:>10.1f}{p99:>10.1f}{max(values):>10.1f}")
+            lost = missed[name] if missed else 0
+            print(f"{name:<10}{len(values):>5}{p50:>10.1f}{p99:>10.1f}{max(values):>10.1f}{lost:>8}")
     if results["guard"] and results["minimal"]:
         ratio = statistics.median(results["guard"]) / statistics.median(results["minimal"])
         print(f"guard / minimal (median): {ratio:.2f}x")
-    return 0
 
 
 if __name__ == "__main__":

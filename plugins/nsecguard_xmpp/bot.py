@@ -117,7 +117,7 @@ def to_message(
         if sid is None:
             if not subject:
                 return None  # not archived: nothing for moderation to point at
-            # a subject is not archived: it cannot be retracted, so the moderators are told
+            # a subject is not archived, so not retractable: the transport clears it instead
             sid = f"subject:{stanza['id'] or _ts_ms(stanza)}"
         return Message(
             platform=PLATFORM,
@@ -167,6 +167,8 @@ class XmppGuardBot:
             advice=cfg.warning_text,
             follow_up_delay=cfg.follow_up_delay,
         )
+        # only what an earlier run left unfinished can have been sent already (see transport)
+        self.transport.inherited = {entry.id for entry in self.guard.journal.pending()}
         self.on_ready = on_ready
         self.ready = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
