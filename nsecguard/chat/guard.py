@@ -200,6 +200,8 @@ class Guard:
         }
         warn = self.warn and not msg.from_bot
         if msg.direct:
+            if not warn:
+                return plan  # another bot in a direct chat, or warnings off: nothing to say
             text, rich = texts.warning(
                 kinds, room=msg.room, removed=False, direct=True, who=who, advice=self.advice
             )

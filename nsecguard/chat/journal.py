@@ -111,6 +111,7 @@ class Journal:
         entry = Entry(eid, plan)
         self._write({"op": "open", "id": eid, "plan": plan})
         self._entries[eid] = entry
+        self._retire()  # an entry with nothing to do is finished at once
         return entry
 
     def mark(self, entry: Entry, step: str, result: str = "done") -> None:
@@ -142,7 +143,7 @@ def steps_of(entry: Entry) -> list[str]:
     """The steps still to decide for an entry, in order."""
     plan = entry.plan
     if plan.get("direct"):
-        return ["warn"]
+        return ["warn"] if "warn" in plan else []
     removal = entry.results.get("remove")
     if removal is None:
         return ["remove"]

@@ -295,8 +295,11 @@ class GuardBot:
                         self._syncing.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
                             await self._syncing
-            # Events in hand are finished first; their follow-ups may need the sync (a new
-            # direct chat shows up there), so it goes on, in short polls, until they are done.
+            # A stop finishes what is in hand: one last sync takes in what the server already
+            # holds for the bot (a leak sent just before the stop), and the follow-ups may need
+            # more syncs (a new direct chat shows up there), in short polls, until they are done.
+            if self.synced.is_set():
+                await self.sync_once(timeout_ms=0)
             while self._acting:
                 await self.sync_once(timeout_ms=200)
                 await asyncio.sleep(0.05)

@@ -37,6 +37,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+REDACTION_RETENTION = "5m"
+
+
 def _yaml(value: Any) -> str:
     """JSON is YAML: no need for a YAML writer."""
     return json.dumps(value, indent=1)
@@ -123,6 +126,11 @@ class LocalSynapse:
             "macaroon_secret_key": self._macaroon_secret,
             "form_secret": self._form_secret,
             "presence": {"enabled": False},
+            # a throwaway server: cheap password hashes (registration and login are quick)
+            "bcrypt_rounds": 4,
+            # redacted events keep their original content in the database for this long
+            # (Synapse's default is 7 days); a guarded server wants it short
+            "redaction_retention_period": REDACTION_RETENTION,
             "rc_message": _FAST,
             "rc_admin_redaction": _FAST,
             "rc_registration": _FAST,

@@ -13,8 +13,10 @@ import pytest
 
 from nsecguard.chat.message import Message
 from tests.chat.harness import Harness
+from tests.chat.matrix_harness import matrix
 from tests.chat.memory import MemoryServer, MemoryTransport
-from tests.nsecguard_xmpp.conftest import prosody  # noqa: F401 - the server of the xmpp entry
+from tests.nsecguard_matrix.conftest import synapse  # noqa: F401 (the Matrix entry's server)
+from tests.nsecguard_xmpp.conftest import prosody  # noqa: F401 (the XMPP entry's server)
 from tests.nsecguard_xmpp.harness import xmpp
 
 _rooms = itertools.count()
@@ -22,6 +24,7 @@ _rooms = itertools.count()
 
 class MemoryHarness:
     user = "alice"
+    settle = 0.0
 
     def __init__(self) -> None:
         self.server = MemoryServer(names={"alice": "Alice"})
@@ -76,10 +79,10 @@ async def memory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 
 Factory = Callable[[pytest.FixtureRequest, Path], contextlib.AbstractAsyncContextManager[Harness]]
-TRANSPORTS: dict[str, Factory] = {"memory": memory, "xmpp": xmpp}
+TRANSPORTS: dict[str, Factory] = {"memory": memory, "matrix": matrix, "xmpp": xmpp}
 
 
-@pytest.fixture(params=sorted(TRANSPORTS))
+@pytest.fixture(params=list(TRANSPORTS))
 async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
     async with TRANSPORTS[request.param](request, tmp_path) as h:
         yield h

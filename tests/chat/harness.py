@@ -16,6 +16,7 @@ from nsecguard.chat.transport import Transport, Unavailable
 class Harness(Protocol):
     transport: Transport
     user: str  # the user who sends
+    settle: float  # seconds after which nothing more is on its way (for "exactly one" checks)
 
     async def room(self, *, power: bool = True) -> str:
         """A fresh room with the bot in it (able to remove messages, or not) and the user."""

@@ -62,3 +62,9 @@ def test_idempotency_keys_differ_per_step_and_entry(tmp_path: Path) -> None:
     a, b = j.open("e1", plan()), j.open("e2", plan())
     keys = {a.key_for("copy"), a.key_for("warn"), b.key_for("copy")}
     assert len(keys) == 3
+
+
+def test_a_direct_entry_without_a_warning_is_finished_at_once(tmp_path: Path) -> None:
+    j = Journal(tmp_path)
+    j.open("e1", {"msg": {"id": "m1"}, "direct": True})
+    assert not j.pending() and j.known("e1")

@@ -37,9 +37,9 @@ async def eventually(get: Callable[[], Awaitable[T]], ok: Callable[[T], bool], w
     raise AssertionError(f"never: {what}")
 
 
-async def settled(get: Callable[[], Awaitable[T]]) -> T:
+async def settled(harness: Harness, get: Callable[[], Awaitable[T]]) -> T:
     """What a platform shows once nothing more is on its way (for 'exactly one' checks)."""
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(harness.settle)
     return await get()
 
 
@@ -61,7 +61,10 @@ async def test_leak_is_removed_with_one_safe_copy_and_one_warning(harness: Harne
     assert await eventually(lambda: harness.removed(msg), bool, "removed")
     posts = await eventually(lambda: harness.room_posts(room), bool, "a safe copy")
     warnings = await eventually(harness.warnings, bool, "a warning")
-    posts, warnings = await settled(lambda: harness.room_posts(room)), await settled(harness.warnings)
+    posts, warnings = (
+        await settled(harness, lambda: harness.room_posts(room)),
+        await settled(harness, harness.warnings),
+    )
     assert len(posts) == 1 and key.npub in posts[0] and "ok?" in posts[0]
     assert len(warnings) == 1 and key.npub in warnings[0] and "compromised for good" in warnings[0]
     assert not await harness.moderator_notes(room)
@@ -72,7 +75,7 @@ async def test_a_clean_message_is_left_alone(harness: Harness, tmp_path: Path) -
     room = await harness.room()
     msg = await harness.send(room, f"my npub is {new_key().npub}")
     assert await guard_for(harness.transport, tmp_path).handle(msg) is None
-    assert not await settled(lambda: harness.room_posts(room))
+    assert not await settled(harness, lambda: harness.room_posts(room))
     assert not await harness.removed(msg)
 
 
@@ -96,7 +99,7 @@ async def test_a_direct_chat_gets_a_warning_only(harness: Harness, tmp_path: Pat
     msg = await harness.send(room, f"here: {key.nsec}", direct=True)
     await guard_for(harness.transport, tmp_path).handle(msg)
     warnings = await eventually(harness.warnings, bool, "a warning")
-    assert len(await settled(harness.warnings)) == 1 and key.npub in warnings[0]
+    assert len(await settled(harness, harness.warnings)) == 1 and key.npub in warnings[0]
     assert not await harness.removed(msg)
     assert not [p for p in await harness.room_posts(room) if "without it" in p]
     no_key(warnings, key)
@@ -110,7 +113,7 @@ async def test_another_bots_notice_is_removed_without_a_conversation(
     msg = await harness.send(room, f"relay log: {key.nsec}", from_bot=True)
     await guard_for(harness.transport, tmp_path).handle(msg)
     assert await eventually(lambda: harness.removed(msg), bool, "removed")
-    assert not await settled(harness.warnings)
+    assert not await settled(harness, harness.warnings)
 
 
 async def test_an_edit_that_adds_a_key(harness: Harness, tmp_path: Path) -> None:
@@ -177,7 +180,7 @@ async def test_the_same_message_twice_is_handled_once(harness: Harness, tmp_path
     await guard.handle(msg)
     assert await guard.handle(msg) is None
     assert await guard_for(harness.transport, tmp_path).handle(msg) is None  # after a restart
-    assert len(await settled(lambda: harness.room_posts(room))) == 1
+    assert len(await settled(harness, lambda: harness.room_posts(room))) == 1
 
 
 CRASHES = [
@@ -204,6 +207,17 @@ async def test_a_crash_between_steps_then_resume_gives_exactly_one_of_each(
     assert await restarted.handle(msg) is None  # the event seen again after the restart
     assert await eventually(lambda: harness.removed(msg), bool, "removed")
     await eventually(harness.warnings, bool, "a warning")
-    posts, warnings = await settled(lambda: harness.room_posts(room)), await settled(harness.warnings)
+    posts, warnings = (
+        await settled(harness, lambda: harness.room_posts(room)),
+        await settled(harness, harness.warnings),
+    )
     assert len(posts) == 1 and len(warnings) == 1
     assert not Journal(tmp_path).pending()
+
+
+async def test_another_bot_in_a_direct_chat_gets_nothing(harness: Harness, tmp_path: Path) -> None:
+    room = await harness.direct_room()
+    msg = await harness.send(room, f"echo {new_key().nsec}", from_bot=True, direct=True)
+    assert await guard_for(harness.transport, tmp_path).handle(msg) is not None
+    assert not await settled(harness, harness.warnings)
+    assert not await harness.removed(msg)

@@ -275,3 +275,51 @@ async def test_synapse_module_refuses_a_leak_and_passes_a_clean_message(
         assert isinstance(resp, nio.RoomSendError) and hexkey.npub in resp.message
         log = (guarded_synapse.log_path).read_text(errors="replace")
         assert not planted.found_in(log), "a planted key reached Synapse's log"
+
+
+async def test_topic_name_display_name_custom_events_and_text_files_are_guarded(
+    synapse: Any, store: Path, planted: Planted
+) -> None:
+    """What the bot once let through: state events (topic, name, a display name in
+    m.room.member, custom state), custom event types, and a key inside a small .txt file."""
+    import io
+
+    name = uid("guard")
+    synapse.register(name, PASSWORD)
+    async with running(make_bot(synapse, store, name)) as bot, peer(synapse, uid("alice")) as alice:
+        room = await alice.create_room([bot.user_id], bot_level=50)
+        await joined(bot, room)
+        keys = [planted.new() for _ in range(6)]
+        sent = [await alice.send(room, {"anything": [keys[2].nsec]}, "org.example.custom")]
+        for event_type, content, state_key in [
+            ("m.room.topic", {"topic": f"our keys: {keys[0].nsec}"}, ""),
+            ("m.room.name", {"name": keys[1].nsec}, ""),
+            ("m.room.member", {"membership": "join", "displayname": keys[3].nsec}, alice.user_id),
+            ("org.example.state", {"note": {"deep": keys[4].nsec}}, "x"),
+        ]:
+            resp = await alice.client.room_put_state(room, event_type, content, state_key=state_key)
+            assert isinstance(resp, nio.RoomPutStateResponse), resp
+            sent.append(resp.event_id)
+        data = f"my backup\nnsec={keys[5].nsec}\n".encode()
+        upload, _ = await alice.client.upload(
+            lambda *_: io.BytesIO(data), content_type="text/plain", filename="backup.txt", filesize=len(data)
+        )
+        assert isinstance(upload, nio.UploadResponse), upload
+        file_event = await alice.send(
+            room,
+            {
+                "msgtype": "m.file",
+                "body": "backup.txt",
+                "url": upload.content_uri,
+                "info": {"mimetype": "text/plain", "size": len(data)},
+            },
+        )
+        sent.append(file_event)
+        for event_id in sent:
+            await alice.wait_for(alice.redacted(event_id), 20)
+        for key in keys:
+            await alice.wait_for(
+                lambda s, k=key: from_bot(bot, room)(s) and k.npub in str(s.content.get("body"))
+            )
+        await bot.drain()
+        assert_clean(alice, bot, planted)
