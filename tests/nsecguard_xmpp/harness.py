@@ -23,6 +23,7 @@ _accounts: dict[int, dict[str, Account]] = {}
 
 class XmppHarness:
     settle = 0.5  # seconds: a real server's messages arrive a moment later
+
     def __init__(self, server: LocalProsody, bot: Any, user: Any, owner: Any, onlooker: Any, other: Any):
         from nsecguard_xmpp.transport import XmppTransport
 
