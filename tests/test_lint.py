@@ -40,6 +40,7 @@ def test_mypy_strict() -> None:
         "plugins/nsecguard_matrix",
         "plugins/nsecguard_detect_secrets",
         "plugins/nsecguard_lsp",
+        "plugins/nsecguard_xmpp",
     ]
     cp = subprocess.run([_tool("mypy"), "--strict", *packages], cwd=ROOT, capture_output=True, text=True)
     assert cp.returncode == 0, cp.stdout + cp.stderr

@@ -16,6 +16,8 @@ from tests.chat.harness import Harness
 from tests.chat.matrix_harness import matrix
 from tests.chat.memory import MemoryServer, MemoryTransport
 from tests.nsecguard_matrix.conftest import synapse  # noqa: F401 (the Matrix entry's server)
+from tests.nsecguard_xmpp.conftest import prosody  # noqa: F401 (the XMPP entry's server)
+from tests.nsecguard_xmpp.harness import xmpp
 
 _rooms = itertools.count()
 
@@ -77,7 +79,7 @@ async def memory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 
 Factory = Callable[[pytest.FixtureRequest, Path], contextlib.AbstractAsyncContextManager[Harness]]
-TRANSPORTS: dict[str, Factory] = {"memory": memory, "matrix": matrix}
+TRANSPORTS: dict[str, Factory] = {"memory": memory, "matrix": matrix, "xmpp": xmpp}
 
 
 @pytest.fixture(params=list(TRANSPORTS))

@@ -1,0 +1,1 @@
+"""nsecguard's XMPP front-end: `nsecguard xmpp-bot`, a slixmpp adapter on the chat core."""
