@@ -21,11 +21,16 @@ def run(args: argparse.Namespace) -> int:
         from nsecguard.errors import FatalError
 
         raise FatalError("the language server needs pygls: pip install 'nsecguard[lsp]'") from None
+    import sys
+
     from nsecguard_lsp import logs
+    from nsecguard_lsp.framing import FramedScrubber
     from nsecguard_lsp.server import build
 
     logs.configure(args.verbose)
-    build().start_io()
+    # the protocol goes out frame by frame through the boundary (see framing.py)
+    stdout = sys.__stdout__.buffer if sys.__stdout__ is not None else sys.stdout.buffer
+    build().start_io(sys.stdin.buffer, FramedScrubber(stdout))
     return 0
 
 

@@ -251,7 +251,14 @@ async def test_the_server_log_never_holds_a_key(tmp_path: Path) -> None:
     ed.client.initialized(types.InitializedParams())
     uri = (tmp_path / key.nsec).as_uri()  # even a file named after the key
     ed.open(uri, f"{key.nsec}\n{key.hex}\n", "plaintext")
-    assert len(await ed.next_diagnostics(uri)) >= 1
+    # the output boundary scrubs the key out of the URI it echoes too (the editor then has no
+    # document to put the diagnostic on: a file named after a key is not worth leaking it for)
+    for _ in range(200):
+        if ed.diagnostics:
+            break
+        await asyncio.sleep(0.05)
+    assert ed.diagnostics and uri not in ed.diagnostics
+    assert_no_secret(repr(ed.diagnostics), key)
     await ed.client.shutdown_async(None)
     ed.client.exit(None)
     err = await _stderr(ed)
