@@ -39,7 +39,8 @@ MIN_SECRET = 12  # shorter values are never remembered (they would blank ordinar
 _PENDING_MAX = 1 << 20  # a text stream flushes a line this long even without a newline
 
 _RUN = re.compile(r"[0-9A-Za-z]{16,}")
-_HEX64 = re.compile(r"(?<![0-9A-Za-z])(?:0[xX])?([0-9a-fA-F]{64})(?![0-9A-Za-z])")
+# a bare 64-hex value, also right after a percent-escape (`%3D<hex>` in an encoded URI)
+_HEX64 = re.compile(r"(?:(?<=%[0-9A-Fa-f]{2})|(?<![0-9A-Za-z]))(?:0[xX])?([0-9a-fA-F]{64})(?![0-9A-Za-z])")
 _HEX64_ANY = re.compile(r"[0-9a-fA-F]{64}")
 _ID_RE = {
     "event": re.compile(r"[0-9a-f]{64}"),
@@ -85,14 +86,17 @@ def _key_forms(secret: bytes) -> list[str]:
     return [secret.hex(), bech32.encode("nsec", secret)]
 
 
+def remember_key(secret: bytes) -> None:
+    """Never let this private key (its 32 bytes) out, as nsec or as hex, in any case."""
+    for form in _key_forms(secret):
+        _REG.add(form)
+
+
 def remember(secret: str | bytes) -> None:
-    """Never let this secret out, in any spelling. A 32-byte key (raw, hex, `0x` hex or nsec)
-    is remembered as both nsec and hex; anything else as it is (if 12 characters or more)."""
+    """Never let this secret out, in any spelling. A key written as hex, `0x` hex or nsec is
+    remembered as both nsec and hex; anything else as it is (if 12 characters or more).
+    Bytes are text (UTF-8), not a raw key: for that, `remember_key`."""
     if isinstance(secret, bytes | bytearray):
-        if len(secret) == 32:
-            for form in _key_forms(bytes(secret)):
-                _REG.add(form)
-            return
         secret = bytes(secret).decode("utf-8", "replace")
     value = _INVISIBLE.sub("", secret).strip().strip("\"'`")
     low = value.lower().removeprefix("nostr:")
@@ -126,7 +130,7 @@ def remember_in(text: str | bytes) -> None:
         for m in _HEX64_ANY.finditer(buf.decode("ascii", "replace")):
             secret = bytes.fromhex(m.group())
             if keys.is_valid_secret(secret) and m.group().lower() not in _REG.public:
-                remember(secret)
+                remember_key(secret)
 
 
 def remember_hits(data: bytes, hits: Iterable[Any]) -> None:
@@ -271,7 +275,10 @@ def scrub_all(texts: list[str], *, mask_hex: bool = False) -> list[str]:
     joined = "\0".join(texts)
     if len(texts) < 2 or joined.count("\0") != len(texts) - 1:
         return [scrub(t, mask_hex=mask_hex) for t in texts]
-    return scrub(joined, mask_hex=mask_hex).split("\0")
+    out = scrub(joined, mask_hex=mask_hex).split("\0")
+    if len(out) != len(texts):  # a replaced span took a separator with it: one at a time
+        return [scrub(t, mask_hex=mask_hex) for t in texts]
+    return out
 
 
 def scrub_bytes(data: bytes, *, mask_hex: bool = False) -> bytes:
