@@ -35,6 +35,7 @@ REMOVED = "[secret removed]"
 INVALID_ID = "<invalid id>"
 HEX_REMOVED = "[hex value removed]"
 FRAGMENT = 16  # pieces of a remembered secret this long or longer are removed too
+_PROBE = FRAGMENT // 2
 MIN_SECRET = 12  # shorter values are never remembered (they would blank ordinary words)
 _PENDING_MAX = 1 << 20  # a text stream flushes a line this long even without a newline
 
@@ -59,6 +60,7 @@ class _Registry:
     def __init__(self) -> None:
         self.forms: set[str] = set()
         self.grams: set[str] = set()
+        self.probes: set[str] = set()  # the 8-character windows of the same runs
         self.odd: list[str] = []  # forms with characters outside [0-9A-Za-z]: searched whole
         self.public: set[str] = set()
 
@@ -67,14 +69,26 @@ class _Registry:
         if len(form) < MIN_SECRET or form in self.forms or form in self.public:
             return
         self.forms.add(form)
-        for run in _RUN.findall(form):
-            self.grams.update(run[i : i + FRAGMENT] for i in range(len(run) - FRAGMENT + 1))
+        self._index(form)
         if not form.isalnum() or not form.isascii():
             self.odd.append(form)
+
+    def _index(self, form: str) -> None:
+        for run in _RUN.findall(form):
+            self.grams.update(run[i : i + FRAGMENT] for i in range(len(run) - FRAGMENT + 1))
+            self.probes.update(run[i : i + _PROBE] for i in range(len(run) - _PROBE + 1))
+
+    def discard(self, form: str) -> None:
+        self.forms.discard(form)
+        self.grams.clear()
+        self.probes.clear()
+        for kept in self.forms:
+            self._index(kept)
 
     def clear(self) -> None:
         self.forms.clear()
         self.grams.clear()
+        self.probes.clear()
         self.odd.clear()
         self.public.clear()
 
@@ -146,11 +160,7 @@ def public(value: str) -> None:
     low = value.lower()
     _REG.public.add(low)
     if low in _REG.forms:  # remembered from argv by caution (a pubkey filter): it is public
-        _REG.forms.discard(low)
-        _REG.grams.clear()
-        for form in _REG.forms:
-            for run in _RUN.findall(form):
-                _REG.grams.update(run[i : i + FRAGMENT] for i in range(len(run) - FRAGMENT + 1))
+        _REG.discard(low)
 
 
 def secrets() -> frozenset[str]:
@@ -160,10 +170,8 @@ def secrets() -> frozenset[str]:
 
 
 def is_remembered(value: str) -> bool:
-    low = value.lower()
-    if low in _REG.forms:
-        return True
-    return any(run[i : i + FRAGMENT] in _REG.grams for run in _RUN.findall(low) for i in range(len(run) - 15))
+    """Does `value` hold a remembered secret, or a 16-character piece of one?"""
+    return value.lower() in _REG.forms or bool(_cover(value))
 
 
 def checked_id(value: object, kind: str) -> str:
@@ -179,23 +187,24 @@ def checked_id(value: object, kind: str) -> str:
 
 
 def _cover(text: str) -> list[tuple[int, int]]:
-    """Spans of `text` that hold a remembered secret or a 16-character piece of one."""
+    """Spans of `text` that hold a remembered secret or a 16-character piece of one.
+
+    Every 16-character window of a run holds an 8-character window that starts at a multiple
+    of 8: only those are looked up first (1 lookup in 8), and only around a hit are the
+    16-character windows checked."""
     spans: list[tuple[int, int]] = []
-    grams = _REG.grams
+    grams, probes = _REG.grams, _REG.probes
     if grams:
         for m in _RUN.finditer(text):
             run = m.group().lower()
             base = m.start()
-            start = end = -1
-            for i in range(len(run) - FRAGMENT + 1):
-                if run[i : i + FRAGMENT] in grams:
-                    if start < 0 or base + i > end:
-                        if start >= 0:
-                            spans.append((start, end))
-                        start = base + i
-                    end = base + i + FRAGMENT
-            if start >= 0:
-                spans.append((start, end))
+            last = len(run) - FRAGMENT
+            for p in range(0, len(run) - _PROBE + 1, _PROBE):
+                if run[p : p + _PROBE] not in probes:
+                    continue
+                for i in range(max(0, p - _PROBE), min(p, last) + 1):
+                    if run[i : i + FRAGMENT] in grams:
+                        spans.append((base + i, base + i + FRAGMENT))
     if _REG.odd:
         low = text.lower()
         for form in _REG.odd:
@@ -239,8 +248,11 @@ def _detect(text: str) -> str:
     from nsecguard import candidates
 
     data = text.encode("utf-8", "surrogatepass")
-    if not candidates.get_prefilter()(data):
+    mask = candidates.get_prefilter()(data)
+    if not mask:
         return text
+    if mask == candidates.HEX and _only_public_hex(text):
+        return text  # a log line naming checked ids (relay-policy): nothing to judge
     from nsecguard.sanitize import sanitize_report
 
     safe, findings = sanitize_report(text)
@@ -251,6 +263,14 @@ def _detect(text: str) -> str:
         if f.pubkey:
             public(f.pubkey)
     return _remove_remembered(safe)  # a key's other spellings, elsewhere in the same text
+
+
+_HEX_RUN = re.compile(r"[0-9a-fA-F]{64,}")
+
+
+def _only_public_hex(text: str) -> bool:
+    public = _REG.public
+    return all(m.group() in public for m in _HEX_RUN.finditer(text))
 
 
 def scrub(text: str, *, mask_hex: bool = False) -> str:

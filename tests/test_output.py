@@ -36,6 +36,24 @@ def test_a_remembered_hex_key_is_removed_in_every_spelling_and_piece() -> None:
     assert output.scrub(f"x {k.hex[:15]} y") == f"x {k.hex[:15]} y"  # 15 characters: too short to tell
 
 
+def test_every_16_character_piece_is_found_at_any_offset() -> None:
+    k = new_key()
+    output.remember(k.hex)
+    for form in (k.hex, k.nsec[5:]):
+        for start in range(len(form) - 16 + 1):
+            for pad in range(9):  # the piece inside a longer alphanumeric run, at any alignment
+                piece = form[start : start + 16 + pad % 3]
+                out = output.scrub("Z" * pad + piece + "q" * (8 - pad))
+                assert piece[:16] not in out, (form is k.hex, start, pad)
+
+
+def test_a_checked_id_skips_the_engine_but_not_the_registry() -> None:
+    event_id = os.urandom(32).hex()
+    line = f"rejected event {event_id} (kind 1)"
+    assert output.checked_id(event_id, "event") == event_id
+    assert output.scrub(line) == line
+
+
 def test_an_nsec_is_remembered_as_its_hex_too() -> None:
     k = new_key()
     output.remember(k.nsec)
