@@ -278,10 +278,11 @@ def scrub(text: str, *, mask_hex: bool = False) -> str:
     for their owner's npub; with `mask_hex`, unverified 64-hex values masked too."""
     if not text:
         return text
-    if "\\" in text:
-        unescaped = _ESCAPED_INVISIBLE.sub("", text)
-        if unescaped != text and _detect(unescaped) != unescaped:
-            text = unescaped
+    # a key split by invisible characters, raw or as `repr()` escapes: judged without them
+    for pattern in (_ESCAPED_INVISIBLE, _INVISIBLE):
+        joined = pattern.sub("", text) if ("\\" in text or not text.isascii()) else text
+        if joined != text and (_cover(joined) or _detect(joined) != joined):
+            text = joined
     if _REG.grams or _REG.odd:
         text = _remove_remembered(text)
     text = _detect(text)

@@ -104,6 +104,15 @@ def test_zero_width_escapes_from_repr_do_not_hide_a_key() -> None:
     assert_no_key(output.scrub(f"invalid choice: {split!r}"), k)
 
 
+def test_a_remembered_hex_split_by_invisible_characters_is_removed() -> None:
+    k = new_key()
+    output.remember(k.hex)
+    split = "\u200b".join(k.hex[i : i + 8] for i in range(0, 64, 8))
+    for shown in (repr(split), split):
+        out = output.scrub(f"bad value {shown}")
+        assert_no_key(out.replace("\\u200b", "").replace("\u200b", ""), k)
+
+
 def test_checked_id() -> None:
     k = new_key()
     event_id = os.urandom(32).hex()
