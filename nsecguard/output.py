@@ -449,6 +449,8 @@ class ScrubbingText(io.TextIOBase):
 
     def flush(self) -> None:
         self.flush_pending()
+        if self._buffer is not None:
+            self._buffer.flush_pending()
         self._raw.flush()
 
 

@@ -192,3 +192,13 @@ def test_a_signal_during_a_parallel_scan_stops_the_workers_too(tmp_path: Path, s
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         proc.wait(timeout=10)
+
+
+def test_sanitize_output_is_byte_identical_except_for_keys(tmp_path: Path) -> None:
+    k = new_key()
+    data = b"\xff\xfe not utf-8 \x00\r\n" + f"key {k.nsec} end".encode() + b"\n\ttail without newline"
+    proc = run(["sanitize", "-q"], cwd=tmp_path, stdin=data)
+    assert proc.returncode == 1
+    assert proc.stdout == data.replace(k.nsec.encode(), f"nostr:{k.npub}".encode())
+    clean = b"\x00\x01 binary-ish \xff and no newline"
+    assert run(["sanitize"], cwd=tmp_path, stdin=clean).stdout == clean
