@@ -26,7 +26,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, TextIO, cast
 
 from nsecguard import bech32, keys
@@ -131,14 +131,21 @@ def remember_in(text: str | bytes) -> None:
     """Remember every secret in a text (an argument, an environment value, a config or
     baseline file): what the engine finds at any confidence, and every 64-hex run that is a
     valid private key (a bare hex key has no context to prove it; here caution wins)."""
-    from nsecguard.engine import Options, find_hits
-    from nsecguard.model import Confidence
+    from nsecguard.candidates import python_prefilter
 
     data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
     if not data:
         return
-    stripped = _INVISIBLE.sub("", data.decode("utf-8", "replace")).encode("utf-8", "surrogatepass")
-    for buf in {data, stripped}:
+    bufs = {data}
+    if not data.isascii():
+        bufs.add(_INVISIBLE.sub("", data.decode("utf-8", "replace")).encode("utf-8", "surrogatepass"))
+    bufs = {buf for buf in bufs if python_prefilter(buf)}  # most arguments: nothing key-shaped
+    if not bufs:
+        return  # and no engine (nor pattern database) loaded at start-up
+    from nsecguard.engine import Options, find_hits
+    from nsecguard.model import Confidence
+
+    for buf in bufs:
         for hit in find_hits(buf, options=Options(min_confidence=Confidence.LOW, inline_allow=False)):
             remember(buf[hit.start : hit.end])
         for m in _HEX64_ANY.finditer(buf.decode("ascii", "replace")):
@@ -248,7 +255,10 @@ def _detect(text: str) -> str:
     from nsecguard import candidates
 
     data = text.encode("utf-8", "surrogatepass")
-    mask = candidates.get_prefilter()(data)
+    # the pattern database once a scan has loaded it; before that, for a short line, the
+    # pure-Python prefilter (same answers) spares `--help` loading it
+    loaded = candidates.get_prefilter.cache_info().currsize
+    mask = (candidates.get_prefilter() if loaded or len(data) >= 4096 else candidates.python_prefilter)(data)
     if not mask:
         return text
     if mask == candidates.HEX and _only_public_hex(text):
@@ -473,8 +483,6 @@ def install(argv: Iterable[str] = (), environ: dict[str, str] | None = None) -> 
     """Make this process's output safe: remember the secrets in `argv` and the environment,
     put scrubbing streams in place of sys.stdout and sys.stderr, scrub every log record, and
     let the engine report every hit's raw span here. Idempotent."""
-    from nsecguard import engine
-
     for arg in argv:
         remember_in(arg)
     env = os.environ if environ is None else environ
@@ -488,13 +496,24 @@ def install(argv: Iterable[str] = (), environ: dict[str, str] | None = None) -> 
     base = logging.getLogRecordFactory()
     if not getattr(base, "nsecguard_scrubbing", False):
         logging.setLogRecordFactory(_scrubbed_record_factory(base))
-    engine.set_hit_hook(remember_hits)
+    global _INSTALLED
+    _INSTALLED = True
+    if "nsecguard.engine" in sys.modules:  # else the engine asks `hit_hook()` when imported
+        sys.modules["nsecguard.engine"].set_hit_hook(remember_hits)
+
+
+_INSTALLED = False
+
+
+def hit_hook() -> Callable[[bytes, list[Any]], None] | None:
+    """The function the engine tells of every hit, once `install()` has run (else None)."""
+    return remember_hits if _INSTALLED else None
 
 
 def uninstall() -> None:
     """Flush and put the real streams back (tests, and the end of `cli.main`)."""
-    from nsecguard import engine
-
+    global _INSTALLED
+    _INSTALLED = False
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         if isinstance(stream, ScrubbingText):
@@ -504,7 +523,8 @@ def uninstall() -> None:
     base = logging.getLogRecordFactory()
     if getattr(base, "nsecguard_scrubbing", False):
         logging.setLogRecordFactory(logging.LogRecord)
-    engine.set_hit_hook(None)
+    if "nsecguard.engine" in sys.modules:
+        sys.modules["nsecguard.engine"].set_hit_hook(None)
 
 
 def set_mask_hex(on: bool = True) -> None:
