@@ -288,6 +288,9 @@ def report(result: ScanResult, args: argparse.Namespace) -> None:
     for secret in result.secrets:  # what the scanning processes saw
         output.remember(secret)
     result.secrets.clear()
+    for f in result.findings:  # public keys the engine derived (maybe in another process)
+        if f.pubkey:
+            output.public(f.pubkey)
     result.errors[:] = [output.printable_path(t) for t in output.scrub_all(result.errors, mask_hex=True)]
     result.notes[:] = [output.printable_path(t) for t in output.scrub_all(result.notes, mask_hex=True)]
     result.warnings[:] = [output.printable_path(t) for t in output.scrub_all(result.warnings, mask_hex=True)]
