@@ -790,3 +790,12 @@ class _CharOffsets:
         if i == len(known) - 1:
             known.append((offset, chars))
         return chars
+
+
+def _installed_hook() -> Callable[[bytes, list[Hit]], None] | None:
+    from nsecguard import output  # light: the boundary installed before the engine was needed
+
+    return output.hit_hook()
+
+
+_hit_hook = _installed_hook()

@@ -26,7 +26,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, TextIO, cast
 
 from nsecguard import bech32, keys
@@ -35,11 +35,13 @@ REMOVED = "[secret removed]"
 INVALID_ID = "<invalid id>"
 HEX_REMOVED = "[hex value removed]"
 FRAGMENT = 16  # pieces of a remembered secret this long or longer are removed too
+_PROBE = FRAGMENT // 2
 MIN_SECRET = 12  # shorter values are never remembered (they would blank ordinary words)
 _PENDING_MAX = 1 << 20  # a text stream flushes a line this long even without a newline
 
 _RUN = re.compile(r"[0-9A-Za-z]{16,}")
-_HEX64 = re.compile(r"(?<![0-9A-Za-z])(?:0[xX])?([0-9a-fA-F]{64})(?![0-9A-Za-z])")
+# a bare 64-hex value, also right after a percent-escape (`%3D<hex>` in an encoded URI)
+_HEX64 = re.compile(r"(?:(?<=%[0-9A-Fa-f]{2})|(?<![0-9A-Za-z]))(?:0[xX])?([0-9a-fA-F]{64})(?![0-9A-Za-z])")
 _HEX64_ANY = re.compile(r"[0-9a-fA-F]{64}")
 _ID_RE = {
     "event": re.compile(r"[0-9a-f]{64}"),
@@ -58,6 +60,7 @@ class _Registry:
     def __init__(self) -> None:
         self.forms: set[str] = set()
         self.grams: set[str] = set()
+        self.probes: set[str] = set()  # the 8-character windows of the same runs
         self.odd: list[str] = []  # forms with characters outside [0-9A-Za-z]: searched whole
         self.public: set[str] = set()
 
@@ -66,14 +69,26 @@ class _Registry:
         if len(form) < MIN_SECRET or form in self.forms or form in self.public:
             return
         self.forms.add(form)
-        for run in _RUN.findall(form):
-            self.grams.update(run[i : i + FRAGMENT] for i in range(len(run) - FRAGMENT + 1))
+        self._index(form)
         if not form.isalnum() or not form.isascii():
             self.odd.append(form)
+
+    def _index(self, form: str) -> None:
+        for run in _RUN.findall(form):
+            self.grams.update(run[i : i + FRAGMENT] for i in range(len(run) - FRAGMENT + 1))
+            self.probes.update(run[i : i + _PROBE] for i in range(len(run) - _PROBE + 1))
+
+    def discard(self, form: str) -> None:
+        self.forms.discard(form)
+        self.grams.clear()
+        self.probes.clear()
+        for kept in self.forms:
+            self._index(kept)
 
     def clear(self) -> None:
         self.forms.clear()
         self.grams.clear()
+        self.probes.clear()
         self.odd.clear()
         self.public.clear()
 
@@ -85,14 +100,17 @@ def _key_forms(secret: bytes) -> list[str]:
     return [secret.hex(), bech32.encode("nsec", secret)]
 
 
+def remember_key(secret: bytes) -> None:
+    """Never let this private key (its 32 bytes) out, as nsec or as hex, in any case."""
+    for form in _key_forms(secret):
+        _REG.add(form)
+
+
 def remember(secret: str | bytes) -> None:
-    """Never let this secret out, in any spelling. A 32-byte key (raw, hex, `0x` hex or nsec)
-    is remembered as both nsec and hex; anything else as it is (if 12 characters or more)."""
+    """Never let this secret out, in any spelling. A key written as hex, `0x` hex or nsec is
+    remembered as both nsec and hex; anything else as it is (if 12 characters or more).
+    Bytes are text (UTF-8), not a raw key: for that, `remember_key`."""
     if isinstance(secret, bytes | bytearray):
-        if len(secret) == 32:
-            for form in _key_forms(bytes(secret)):
-                _REG.add(form)
-            return
         secret = bytes(secret).decode("utf-8", "replace")
     value = _INVISIBLE.sub("", secret).strip().strip("\"'`")
     low = value.lower().removeprefix("nostr:")
@@ -113,20 +131,27 @@ def remember_in(text: str | bytes) -> None:
     """Remember every secret in a text (an argument, an environment value, a config or
     baseline file): what the engine finds at any confidence, and every 64-hex run that is a
     valid private key (a bare hex key has no context to prove it; here caution wins)."""
-    from nsecguard.engine import Options, find_hits
-    from nsecguard.model import Confidence
+    from nsecguard.candidates import python_prefilter
 
     data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
     if not data:
         return
-    stripped = _INVISIBLE.sub("", data.decode("utf-8", "replace")).encode("utf-8", "surrogatepass")
-    for buf in {data, stripped}:
+    bufs = {data}
+    if not data.isascii():
+        bufs.add(_INVISIBLE.sub("", data.decode("utf-8", "replace")).encode("utf-8", "surrogatepass"))
+    bufs = {buf for buf in bufs if python_prefilter(buf)}  # most arguments: nothing key-shaped
+    if not bufs:
+        return  # and no engine (nor pattern database) loaded at start-up
+    from nsecguard.engine import Options, find_hits
+    from nsecguard.model import Confidence
+
+    for buf in bufs:
         for hit in find_hits(buf, options=Options(min_confidence=Confidence.LOW, inline_allow=False)):
             remember(buf[hit.start : hit.end])
         for m in _HEX64_ANY.finditer(buf.decode("ascii", "replace")):
             secret = bytes.fromhex(m.group())
             if keys.is_valid_secret(secret) and m.group().lower() not in _REG.public:
-                remember(secret)
+                remember_key(secret)
 
 
 def remember_hits(data: bytes, hits: Iterable[Any]) -> None:
@@ -142,11 +167,7 @@ def public(value: str) -> None:
     low = value.lower()
     _REG.public.add(low)
     if low in _REG.forms:  # remembered from argv by caution (a pubkey filter): it is public
-        _REG.forms.discard(low)
-        _REG.grams.clear()
-        for form in _REG.forms:
-            for run in _RUN.findall(form):
-                _REG.grams.update(run[i : i + FRAGMENT] for i in range(len(run) - FRAGMENT + 1))
+        _REG.discard(low)
 
 
 def secrets() -> frozenset[str]:
@@ -156,10 +177,8 @@ def secrets() -> frozenset[str]:
 
 
 def is_remembered(value: str) -> bool:
-    low = value.lower()
-    if low in _REG.forms:
-        return True
-    return any(run[i : i + FRAGMENT] in _REG.grams for run in _RUN.findall(low) for i in range(len(run) - 15))
+    """Does `value` hold a remembered secret, or a 16-character piece of one?"""
+    return value.lower() in _REG.forms or bool(_cover(value))
 
 
 def checked_id(value: object, kind: str) -> str:
@@ -174,24 +193,44 @@ def checked_id(value: object, kind: str) -> str:
     return value
 
 
-def _cover(text: str) -> list[tuple[int, int]]:
-    """Spans of `text` that hold a remembered secret or a 16-character piece of one."""
-    spans: list[tuple[int, int]] = []
-    grams = _REG.grams
-    if grams:
+_ALNUM_MAP = bytes(1 if chr(i).isascii() and chr(i).isalnum() else 0 for i in range(256))
+_RUN16 = b"\x01" * FRAGMENT
+
+
+def _runs(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, lower-cased run) for every run of 16 or more ASCII letters and digits. ASCII
+    text is mapped to 0/1 bytes and searched by `bytes.find` (a regex costs 40 ns a byte)."""
+    if not text.isascii():
         for m in _RUN.finditer(text):
-            run = m.group().lower()
-            base = m.start()
-            start = end = -1
-            for i in range(len(run) - FRAGMENT + 1):
-                if run[i : i + FRAGMENT] in grams:
-                    if start < 0 or base + i > end:
-                        if start >= 0:
-                            spans.append((start, end))
-                        start = base + i
-                    end = base + i + FRAGMENT
-            if start >= 0:
-                spans.append((start, end))
+            yield m.start(), m.group().lower()
+        return
+    mapped = text.encode("ascii").translate(_ALNUM_MAP)
+    pos = mapped.find(_RUN16)
+    while pos >= 0:
+        end = mapped.find(b"\0", pos + FRAGMENT)
+        if end < 0:
+            end = len(mapped)
+        yield pos, text[pos:end].lower()
+        pos = mapped.find(_RUN16, end)
+
+
+def _cover(text: str) -> list[tuple[int, int]]:
+    """Spans of `text` that hold a remembered secret or a 16-character piece of one.
+
+    Every 16-character window of a run holds an 8-character window that starts at a multiple
+    of 8: only those are looked up first (1 lookup in 8), and only around a hit are the
+    16-character windows checked."""
+    spans: list[tuple[int, int]] = []
+    grams, probes = _REG.grams, _REG.probes
+    if grams:
+        for base, run in _runs(text):
+            last = len(run) - FRAGMENT
+            for p in range(0, len(run) - _PROBE + 1, _PROBE):
+                if run[p : p + _PROBE] not in probes:
+                    continue
+                for i in range(max(0, p - _PROBE), min(p, last) + 1):
+                    if run[i : i + FRAGMENT] in grams:
+                        spans.append((base + i, base + i + FRAGMENT))
     if _REG.odd:
         low = text.lower()
         for form in _REG.odd:
@@ -235,8 +274,14 @@ def _detect(text: str) -> str:
     from nsecguard import candidates
 
     data = text.encode("utf-8", "surrogatepass")
-    if not candidates.get_prefilter()(data):
+    # the pattern database once a scan has loaded it; before that, for a short line, the
+    # pure-Python prefilter (same answers) spares `--help` loading it
+    loaded = candidates.get_prefilter.cache_info().currsize
+    mask = (candidates.get_prefilter() if loaded or len(data) >= 4096 else candidates.python_prefilter)(data)
+    if not mask:
         return text
+    if mask == candidates.HEX and _only_public_hex(text):
+        return text  # a log line naming checked ids (relay-policy): nothing to judge
     from nsecguard.sanitize import sanitize_report
 
     safe, findings = sanitize_report(text)
@@ -249,15 +294,24 @@ def _detect(text: str) -> str:
     return _remove_remembered(safe)  # a key's other spellings, elsewhere in the same text
 
 
+_HEX_RUN = re.compile(r"[0-9a-fA-F]{64,}")
+
+
+def _only_public_hex(text: str) -> bool:
+    public = _REG.public
+    return all(m.group() in public for m in _HEX_RUN.finditer(text))
+
+
 def scrub(text: str, *, mask_hex: bool = False) -> str:
     """`text` safe to write: remembered secrets (and pieces) removed, detected keys swapped
     for their owner's npub; with `mask_hex`, unverified 64-hex values masked too."""
     if not text:
         return text
-    if "\\" in text:
-        unescaped = _ESCAPED_INVISIBLE.sub("", text)
-        if unescaped != text and _detect(unescaped) != unescaped:
-            text = unescaped
+    # a key split by invisible characters, raw or as `repr()` escapes: judged without them
+    for pattern in (_ESCAPED_INVISIBLE, _INVISIBLE):
+        joined = pattern.sub("", text) if ("\\" in text or not text.isascii()) else text
+        if joined != text and (_cover(joined) or _detect(joined) != joined):
+            text = joined
     if _REG.grams or _REG.odd:
         text = _remove_remembered(text)
     text = _detect(text)
@@ -271,7 +325,10 @@ def scrub_all(texts: list[str], *, mask_hex: bool = False) -> list[str]:
     joined = "\0".join(texts)
     if len(texts) < 2 or joined.count("\0") != len(texts) - 1:
         return [scrub(t, mask_hex=mask_hex) for t in texts]
-    return scrub(joined, mask_hex=mask_hex).split("\0")
+    out = scrub(joined, mask_hex=mask_hex).split("\0")
+    if len(out) != len(texts):  # a replaced span took a separator with it: one at a time
+        return [scrub(t, mask_hex=mask_hex) for t in texts]
+    return out
 
 
 def scrub_bytes(data: bytes, *, mask_hex: bool = False) -> bytes:
@@ -421,6 +478,8 @@ class ScrubbingText(io.TextIOBase):
 
     def flush(self) -> None:
         self.flush_pending()
+        if self._buffer is not None:
+            self._buffer.flush_pending()
         self._raw.flush()
 
 
@@ -443,8 +502,6 @@ def install(argv: Iterable[str] = (), environ: dict[str, str] | None = None) -> 
     """Make this process's output safe: remember the secrets in `argv` and the environment,
     put scrubbing streams in place of sys.stdout and sys.stderr, scrub every log record, and
     let the engine report every hit's raw span here. Idempotent."""
-    from nsecguard import engine
-
     for arg in argv:
         remember_in(arg)
     env = os.environ if environ is None else environ
@@ -458,13 +515,24 @@ def install(argv: Iterable[str] = (), environ: dict[str, str] | None = None) -> 
     base = logging.getLogRecordFactory()
     if not getattr(base, "nsecguard_scrubbing", False):
         logging.setLogRecordFactory(_scrubbed_record_factory(base))
-    engine.set_hit_hook(remember_hits)
+    global _INSTALLED
+    _INSTALLED = True
+    if "nsecguard.engine" in sys.modules:  # else the engine asks `hit_hook()` when imported
+        sys.modules["nsecguard.engine"].set_hit_hook(remember_hits)
+
+
+_INSTALLED = False
+
+
+def hit_hook() -> Callable[[bytes, list[Any]], None] | None:
+    """The function the engine tells of every hit, once `install()` has run (else None)."""
+    return remember_hits if _INSTALLED else None
 
 
 def uninstall() -> None:
     """Flush and put the real streams back (tests, and the end of `cli.main`)."""
-    from nsecguard import engine
-
+    global _INSTALLED
+    _INSTALLED = False
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         if isinstance(stream, ScrubbingText):
@@ -474,7 +542,8 @@ def uninstall() -> None:
     base = logging.getLogRecordFactory()
     if getattr(base, "nsecguard_scrubbing", False):
         logging.setLogRecordFactory(logging.LogRecord)
-    engine.set_hit_hook(None)
+    if "nsecguard.engine" in sys.modules:
+        sys.modules["nsecguard.engine"].set_hit_hook(None)
 
 
 def set_mask_hex(on: bool = True) -> None:

@@ -380,13 +380,17 @@ def report(result: ScanResult, args: argparse.Namespace) -> None:
     for secret in result.secrets:  # what the scanning processes saw
         output.remember(secret)
     result.secrets.clear()
+    for f in result.findings:  # public keys the engine derived (maybe in another process)
+        if f.pubkey:
+            output.public(f.pubkey)
     result.errors[:] = [output.printable_path(t) for t in output.scrub_all(result.errors, mask_hex=True)]
     result.notes[:] = [output.printable_path(t) for t in output.scrub_all(result.notes, mask_hex=True)]
     result.warnings[:] = [output.printable_path(t) for t in output.scrub_all(result.warnings, mask_hex=True)]
     paths = output.scrub_all([f.path for f in result.findings], mask_hex=True)
+    # SARIF percent-encodes a path's own bytes into its URI; other formats escape them
+    shown = (lambda p: p) if args.format == "sarif" else output.printable_path
     result.findings[:] = [
-        f.moved(path=output.printable_path(p)) if f.path != "-" else f
-        for f, p in zip(result.findings, paths, strict=True)
+        f.moved(path=shown(p)) if f.path != "-" else f for f, p in zip(result.findings, paths, strict=True)
     ]
     if any(f.extra for f in result.findings):
         result.findings[:] = [_scrub_extra(f) for f in result.findings]

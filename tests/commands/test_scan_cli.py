@@ -259,3 +259,19 @@ def test_fifo_is_skipped_not_hung(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe")
     cp = run(["scan", "-v", str(tmp_path)])
     assert cp.returncode == 0
+
+
+def test_a_parallel_scan_reports_derived_pubkeys_and_never_a_key(tmp_path: Path) -> None:
+    key = new_key()
+    for d in range(12):  # enough files and directories for the scan to go parallel
+        sub = tmp_path / f"d{d}"
+        sub.mkdir()
+        for f in range(25):
+            (sub / f"f{f}.txt").write_text("x\n")
+    (tmp_path / "d11" / "key.env").write_text(f"NOSTR_SECRET_KEY={key.hex}\n")
+    (tmp_path / "d11" / f"{key.hex}.txt").write_text("named after the key\n")
+    cp = run(["scan", "-j", "2", "--format", "json", str(tmp_path)])
+    assert cp.returncode == 1
+    doc = json.loads(cp.stdout)
+    assert [f["pubkey"] for f in doc["findings"]] == [key.pubhex]
+    assert_no_key(cp.stdout + cp.stderr, key)

@@ -138,3 +138,27 @@ def test_a_clean_hook_run_imports_only_what_it_needs(repo: Repo) -> None:
     heavy.add("pathspec")  # the path filter's library: loaded only where `exclude` is set
     assert heavy.isdisjoint(modules), heavy.intersection(modules)
     assert not [m for m in modules if m.startswith(("nsecguard_", "detect_secrets", "nio"))]
+
+
+def test_all_files_with_nothing_staged_does_not_speak_of_staged_changes(repo: Repo) -> None:
+    key, staged = new_key(), new_key()
+    repo.commit_file("old.txt", f"{key.nsec}\n")
+    code, out, _ = run_cli("scan", "--pre-commit", "old.txt", cwd=repo.path)
+    assert code == 1 and "the staged changes" not in out and "nothing of it is staged" in out
+    repo.write("new.txt", f"{staged.nsec}\n")
+    repo.add("new.txt")
+    code, out, _ = run_cli("scan", "--pre-commit", "old.txt", "new.txt", cwd=repo.path)
+    assert code == 1 and "the staged changes add a secret key" in out
+
+
+def test_history_scrubs_a_key_in_the_author_name_and_email(repo: Repo) -> None:
+    key, in_name, in_email = new_key(), new_key(), new_key()
+    repo.write("a.env", f"NOSTR_NSEC={key.nsec}\n")
+    repo.add("a.env")
+    repo.git(
+        "-c", f"user.name=dev {in_name.hex}", "-c", f"user.email={in_email.nsec}@x", "commit", "-qm", "a"
+    )
+    for fmt in ("text", "json", "sarif"):
+        code, out, err = run_cli("scan", "--history", "--format", fmt, cwd=repo.path)
+        assert code == 1 and key.npub in out
+        assert_no_secret(out + err, in_name, in_email)
