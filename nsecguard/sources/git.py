@@ -227,8 +227,9 @@ def added_lines(diff: FileDiff) -> tuple[list[int], list[bytes]]:
             ats = len(line) - len(line.lstrip(b"@"))
             parents = ats - 1
             for token in line.split(b" ")[1 : parents + 2]:
-                if token.startswith(b"+"):
-                    line_no = int(token[1:].split(b",")[0])
+                start = token[1:].split(b",")[0]
+                if token.startswith(b"+") and start.isdigit() and len(start) < 19:  # else no git header
+                    line_no = int(start)
             continue
         if parents == 1:
             tag = line[:1]

@@ -319,7 +319,12 @@ def test_one_long_line_in_many_reads() -> None:
     line = (request(ev) + "\n").encode()
     rin, win = os.pipe()
     rout, wout = os.pipe()
-    writer = threading.Thread(target=lambda: (os.write(win, line), os.close(win)))
+
+    def write() -> None:
+        os.write(win, line)
+        os.close(win)
+
+    writer = threading.Thread(target=write)
     writer.start()
     log = io.StringIO()
     serve(PolicyConfig(), rin, wout, log)
