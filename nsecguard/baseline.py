@@ -18,6 +18,7 @@ known keys (or the files holding them) changed. It holds no key, only what findi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -38,22 +39,35 @@ def _is_fingerprint(value: object) -> bool:
 
 def load(path: str | os.PathLike[str]) -> frozenset[str]:
     """The fingerprints a baseline file knows. Errors never echo the file's content."""
+    from nsecguard.output import remember_in
+    from nsecguard.output import shown as _shown
+
     p = Path(path)
+    shown = _shown(os.fspath(p))
     try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise FatalError(f"{p}: baseline not found (create it with --write-baseline {p})") from None
+        raise FatalError(f"{shown}: baseline not found (create it with --write-baseline FILE)") from None
+    except IsADirectoryError:
+        raise FatalError(f"{shown}: is a directory, not a baseline file") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise FatalError(f"{p}: cannot read baseline ({type(exc).__name__})") from None
+        raise FatalError(f"{shown}: cannot read baseline ({type(exc).__name__})") from None
+    remember_in(text)  # a key pasted into the baseline must not come back out in a message
+    try:
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise FatalError(f"{p}: baseline is not valid JSON (line {exc.lineno})") from None
+        raise FatalError(f"{shown}: baseline is not valid JSON (line {exc.lineno})") from None
+    except RecursionError:
+        raise FatalError(f"{shown}: baseline is nested too deeply to be one") from None
+    except ValueError:  # an integer of thousands of digits
+        raise FatalError(f"{shown}: baseline holds a value too large to read") from None
     if not isinstance(doc, dict) or doc.get(FORMAT_KEY) != VERSION or not isinstance(doc.get("keys"), list):
-        raise FatalError(f"{p}: not an nsecguard baseline (version {VERSION})")
+        raise FatalError(f"{shown}: not an nsecguard baseline (version {VERSION})")
     known: set[str] = set()
     for i, entry in enumerate(doc["keys"], 1):
         fp = entry.get("fingerprint") if isinstance(entry, dict) else None
         if not _is_fingerprint(fp):
-            raise FatalError(f"{p}: baseline entry #{i} has no valid fingerprint")
+            raise FatalError(f"{shown}: baseline entry #{i} has no valid fingerprint")
         assert isinstance(fp, str)
         known.add(fp)
     return frozenset(known)
@@ -68,10 +82,13 @@ def render(findings: Iterable[Finding]) -> str:
         if f.npub:
             entry["npub"] = f.npub
         paths.setdefault(f.fingerprint, set()).add(f.path)
+    from nsecguard.output import printable_path, scrub_all
+
     keys = []
     for fp in sorted(entries):
         entry = entries[fp]
-        entry["paths"] = sorted(paths[fp])
+        # the file is meant to be committed: a path named after a key must not store it
+        entry["paths"] = sorted({printable_path(p) for p in scrub_all(sorted(paths[fp]), mask_hex=True)})
         keys.append(entry)
     return json.dumps({FORMAT_KEY: VERSION, "keys": keys}, indent=2, sort_keys=True) + "\n"
 
@@ -79,20 +96,29 @@ def render(findings: Iterable[Finding]) -> str:
 def write(path: str | os.PathLike[str], findings: Iterable[Finding]) -> bool:
     """Write the baseline (atomically). Returns False when the file already said exactly this,
     in which case it is left untouched."""
+    from nsecguard.output import shown as _shown
+
     p = Path(path)
+    shown = _shown(os.fspath(p))
     text = render(findings)
     try:
         if p.read_text(encoding="utf-8") == text:
             return False
     except (OSError, UnicodeDecodeError):
         pass
+    if not p.parent.is_dir():
+        raise FatalError(f"{shown}: cannot write baseline: its directory does not exist")
+    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=p.parent if str(p.parent) else ".", prefix=f".{p.name}.")
+        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".nsecguard-baseline.")
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
         os.replace(tmp, p)
     except OSError as exc:
-        raise FatalError(f"{p}: cannot write baseline ({exc.strerror or type(exc).__name__})") from None
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise FatalError(f"{shown}: cannot write baseline ({exc.strerror or type(exc).__name__})") from None
     return True
 
 

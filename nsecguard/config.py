@@ -49,7 +49,11 @@ def _str_list(value: Any, key: str, where: str) -> tuple[str, ...]:
 
 
 def parse(table: dict[str, Any], where: str) -> Config:
+    from nsecguard.output import quote
+    from nsecguard.output import shown as _shown
+
     cfg = Config(source=where)
+    where = _shown(where)
     for raw_key, value in table.items():
         key = raw_key.replace("_", "-")
         if key not in _KEYS:
@@ -57,7 +61,9 @@ def parse(table: dict[str, Any], where: str) -> Config:
 
             close = difflib.get_close_matches(key, list(_KEYS), n=1)
             hint = f" (did you mean `{close[0]}`?)" if close else ""
-            raise FatalError(f"{where}: unknown setting `{raw_key}`{hint}; known: {', '.join(_KEYS)}")
+            raise FatalError(
+                f"{where}: unknown setting {quote(raw_key, '`')}{hint}; known: {', '.join(_KEYS)}"
+            )
         if key == "exclude":
             cfg = cfg._replace(exclude=_str_list(value, key, where))
         elif key == "min-confidence":
@@ -65,13 +71,15 @@ def parse(table: dict[str, Any], where: str) -> Config:
                 raise FatalError(f"{where}: `{key}` must be a string")
             try:
                 cfg = cfg._replace(min_confidence=Confidence.parse(value))
-            except ValueError as exc:
-                raise FatalError(f"{where}: `{key}`: {exc}") from None
+            except ValueError:
+                raise FatalError(f"{where}: `{key}`: unknown confidence {quote(value)}") from None
         elif key == "allow":
             entries = _str_list(value, key, where)
             for entry in entries:
                 if entry.startswith("npub1") and keys.npub_to_pubkey(entry) is None:
-                    raise FatalError(f"{where}: `allow`: {entry!r} is not a valid npub")
+                    raise FatalError(
+                        f"{where}: `allow` entry #{entries.index(entry) + 1} is not a valid npub"
+                    )
                 if not entry.startswith("npub1") and not _is_fingerprint(entry):
                     # never echo the entry: it may be a private key put there by mistake
                     raise FatalError(
@@ -94,35 +102,54 @@ def _is_fingerprint(entry: str) -> bool:
 def _read_toml(path: str) -> dict[str, Any]:
     import tomllib
 
+    from nsecguard.output import remember_in
+    from nsecguard.output import shown as _shown
+
+    shown = _shown(path)
     try:
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
+            raw = fh.read()
     except FileNotFoundError:
-        raise FatalError(f"{path}: configuration file not found") from None
+        raise FatalError(f"{shown}: configuration file not found") from None
+    except IsADirectoryError:
+        raise FatalError(f"{shown}: is a directory, not a configuration file") from None
     except OSError as exc:
-        raise FatalError(f"{path}: cannot read configuration ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise FatalError(f"{path}: invalid TOML ({exc})") from None
+        raise FatalError(f"{shown}: cannot read configuration ({exc.strerror})") from None
+    remember_in(raw)  # a key written into the config (a value, a key name) never comes back out
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise FatalError(f"{path}: configuration is not UTF-8") from None
+        raise FatalError(f"{shown}: configuration is not UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FatalError(f"{shown}: invalid TOML ({exc})") from None
+    except RecursionError:
+        raise FatalError(f"{shown}: invalid TOML (nested too deeply)") from None
 
 
 def load_file(path: str | os.PathLike[str]) -> Config:
     """Settings from a `.nsecguard.toml` (top-level keys, or a [tool.nsecguard] table) or from
     the [tool.nsecguard] table of a pyproject.toml."""
+    from nsecguard.output import quote
+    from nsecguard.output import shown as _shown
+
     where = os.fspath(path)
     data = _read_toml(where)
     is_pyproject = os.path.basename(where) == "pyproject.toml"
     if is_pyproject or "tool" in data:
-        table = data.get("tool", {}).get("nsecguard", {} if is_pyproject else None)
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise FatalError(f"{_shown(where)}: `tool` must be a table ([tool.nsecguard])")
+        table = tool.get("nsecguard", {} if is_pyproject else None)
         if table is None:
             table = {}
         if not isinstance(table, dict):
-            raise FatalError(f"{where}: [tool.nsecguard] must be a table")
+            raise FatalError(f"{_shown(where)}: [tool.nsecguard] must be a table")
         if not is_pyproject:
             extra = [k for k in data if k != "tool"]
             if extra:
-                raise FatalError(f"{where}: unknown setting `{extra[0]}` outside [tool.nsecguard]")
+                raise FatalError(
+                    f"{_shown(where)}: unknown setting {quote(extra[0], '`')} outside [tool.nsecguard]"
+                )
         return parse(table, where)
     return parse(data, where)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
 from nsecguard import bech32, candidates, keys
@@ -39,6 +39,15 @@ class Options(NamedTuple):
 
 
 DEFAULT_OPTIONS = Options()
+
+# Told the raw span of every hit (the output boundary remembers them: nsecguard.output)
+_hit_hook: Callable[[bytes, list[Hit]], None] | None = None
+
+
+def set_hit_hook(hook: Callable[[bytes, list[Hit]], None] | None) -> None:
+    """Register the one function told of every hit found by `find_hits` (None: no one)."""
+    global _hit_hook
+    _hit_hook = hook
 
 
 class Hit(NamedTuple):
@@ -187,10 +196,34 @@ def _bech32_pubkey(token: bytes) -> bytes | None:
 
 
 def find_hits(
-    data: bytes, known_pubkeys: Iterable[bytes] = (), *, options: Options = DEFAULT_OPTIONS
+    data: bytes, known_pubkeys: Iterable[bytes | str] = (), *, options: Options = DEFAULT_OPTIONS
 ) -> list[Hit]:
     """All secrets in `data`, validated, at any confidence, overlaps resolved."""
-    return _resolve_overlaps(_scan(_Buffer(data, frozenset(known_pubkeys)), options, 0, None))
+    hits = _resolve_overlaps(_scan(_Buffer(data, _pubkey_set(known_pubkeys)), options, 0, None))
+    if hits and _hit_hook is not None:
+        _hit_hook(data, hits)
+    return hits
+
+
+def _pubkey_set(known: Iterable[bytes | str]) -> frozenset[bytes]:
+    """Public keys as 32 bytes, 64-hex strings or npubs; anything else is a TypeError."""
+    if isinstance(known, str | bytes):
+        raise TypeError("known_pubkeys must be a collection of public keys, not one value")
+    out: set[bytes] = set()
+    for value in known:
+        if isinstance(value, bytes | bytearray) and len(value) == 32:
+            out.add(bytes(value))
+            continue
+        if isinstance(value, str):
+            if len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value):
+                out.add(bytes.fromhex(value))
+                continue
+            pub = keys.npub_to_pubkey(value.lower()) if value.lower().startswith("npub1") else None
+            if pub is not None:
+                out.add(pub)
+                continue
+        raise TypeError("known_pubkeys: each must be 32 bytes, 64 hex digits or an npub")
+    return frozenset(out)
 
 
 def _scan(buf: _Buffer, options: Options, depth: int, outer: _Outer | None) -> list[Hit]:
@@ -661,7 +694,7 @@ def scan_bytes(
     *,
     path: str = "-",
     options: Options = DEFAULT_OPTIONS,
-    known_pubkeys: Iterable[bytes] = (),
+    known_pubkeys: Iterable[bytes | str] = (),
 ) -> list[Finding]:
     """Findings in one buffer. `known_pubkeys` are public keys known to stand near the text
     (an event's author, its `p` tags): a hex value deriving to one of them is proven a key."""
@@ -674,7 +707,7 @@ def scan_text(
     *,
     path: str = "-",
     options: Options = DEFAULT_OPTIONS,
-    known_pubkeys: Iterable[bytes] = (),
+    known_pubkeys: Iterable[bytes | str] = (),
 ) -> list[Finding]:
     """Findings in a text. For a `str`, `start`/`end` are character offsets into it."""
     if isinstance(text, bytes):

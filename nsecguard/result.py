@@ -14,7 +14,9 @@ class ScanResult:
         "notes",
         "scanned",
         "scanned_bytes",
+        "secrets",
         "suppressed",
+        "unstaged",
         "warnings",
     )
 
@@ -39,6 +41,9 @@ class ScanResult:
         self.scanned_bytes = scanned_bytes
         self.suppressed = suppressed  # findings hidden by a baseline
         self.commits = commits  # commits walked (history scans)
+        self.unstaged: list[str] = []  # files a hook scanned whole, having nothing staged
+        # the raw secrets a scanning process saw, for the parent's output boundary; never output
+        self.secrets: set[str] = set()
 
     def merge(self, other: ScanResult) -> None:
         self.findings.extend(other.findings)
@@ -49,6 +54,8 @@ class ScanResult:
         self.scanned_bytes += other.scanned_bytes
         self.suppressed += other.suppressed
         self.commits += other.commits
+        self.unstaged.extend(other.unstaged)
+        self.secrets |= other.secrets
 
     def sort(self) -> None:
         self.findings.sort(key=lambda f: (f.path, f.line, f.column, f.kind.value))

@@ -35,7 +35,11 @@ def describe(text: str) -> dict[str, str]:
             raise FatalError(
                 "64 hex digits, but not a valid secp256k1 private key (zero or >= the curve order)"
             )
+        from nsecguard import output
+
+        output.remember_key(secret)  # never echoed, in any spelling
         pub = keys.xonly_pubkey(secret)
+        output.public(pub.hex())
         return {
             "kind": "hex-key",
             "npub": keys.npub(pub),

@@ -12,7 +12,7 @@ from nsecguard.config import Config, discover, load_file
 from nsecguard.engine import Options
 from nsecguard.errors import FatalError
 from nsecguard.frontends import FrontEnd
-from nsecguard.model import Confidence
+from nsecguard.model import Confidence, Finding
 from nsecguard.reporters import FORMATS, writer
 from nsecguard.result import ScanResult
 
@@ -34,6 +34,16 @@ PUSH_ADVICE = (
     "  2. If this key was ever pushed, published or shared, rotate it: move the account to a new key.\n"
     '  3. A public test vector? Allow it by npub: allow = ["npub1..."] under [tool.nsecguard], or put\n'
     "     `nsecguard: allow` in a comment on its line."
+)
+
+FILES_ADVICE = (
+    "Blocked: a file checked whole (nothing of it is staged) holds a secret key. What to do:\n"
+    "  1. Remove the key from the file (keep keys in an environment variable or a secrets manager,\n"
+    "     not in the repository).\n"
+    "  2. If this key was ever pushed, published or shared, rotate it: move the account to a new key\n"
+    "     (a leaked Nostr key cannot be revoked).\n"
+    '  3. A public test vector? Allow it by npub: allow = ["npub1..."] under [tool.nsecguard] in\n'
+    "     pyproject.toml (or .nsecguard.toml), or put `nsecguard: allow` in a comment on its line."
 )
 
 HISTORY_ADVICE = (
@@ -114,8 +124,13 @@ def options_for(args: argparse.Namespace, cfg: Config) -> Options:
     if args.min_confidence:
         try:
             level = Confidence.parse(args.min_confidence)
-        except ValueError as exc:
-            raise FatalError(str(exc)) from None
+        except ValueError:
+            from nsecguard.output import quote
+
+            choices = ", ".join(str(c) for c in Confidence)
+            raise FatalError(
+                f"--min-confidence: unknown confidence {quote(args.min_confidence)} (choose from {choices})"
+            ) from None
         options = Options(min_confidence=level, allow=options.allow)
     return options
 
@@ -125,6 +140,11 @@ def _git_mode(args: argparse.Namespace) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nsecguard import output
+
+    output.set_mask_hex(True)  # a scan's output holds no bare 64-hex value it has not derived
+    if args.jobs is not None and args.jobs < 1:
+        raise FatalError("-j/--jobs must be 1 or more")
     if _git_mode(args):
         from nsecguard.sources.git import open_repo
 
@@ -240,11 +260,13 @@ def _baseline(args: argparse.Namespace, cfg: Config, result: ScanResult) -> None
     from nsecguard import baseline
 
     if args.write_baseline:
+        from nsecguard.output import shown as _shown
+
         changed = baseline.write(args.write_baseline, result.findings)
         keys = len({f.fingerprint for f in result.findings})
         state = "wrote" if changed else "unchanged:"
         print(
-            f"nsecguard: {state} {args.write_baseline} ({keys} known key{'s' if keys != 1 else ''})",
+            f"nsecguard: {state} {_shown(args.write_baseline)} ({keys} known key{'s' if keys != 1 else ''})",
             file=sys.stderr,
         )
         baseline.apply(result, frozenset(f.fingerprint for f in result.findings))
@@ -259,16 +281,24 @@ def _baseline(args: argparse.Namespace, cfg: Config, result: ScanResult) -> None
 
 
 def report(result: ScanResult, args: argparse.Namespace) -> None:
-    """Write the report. Paths and messages are scrubbed: a file may be named after a key."""
-    from nsecguard.cli import scrub_all
+    """Write the report. Paths, messages and commit authors are scrubbed (a file may be named
+    after a key), and names made printable (control characters and non-UTF-8 bytes escaped)."""
+    from nsecguard import output
 
-    result.errors[:] = scrub_all(result.errors)
-    result.notes[:] = scrub_all(result.notes)
-    result.warnings[:] = scrub_all(result.warnings)
-    paths = scrub_all([f.path for f in result.findings])
+    for secret in result.secrets:  # what the scanning processes saw
+        output.remember(secret)
+    result.secrets.clear()
+    result.errors[:] = [output.printable_path(t) for t in output.scrub_all(result.errors, mask_hex=True)]
+    result.notes[:] = [output.printable_path(t) for t in output.scrub_all(result.notes, mask_hex=True)]
+    result.warnings[:] = [output.printable_path(t) for t in output.scrub_all(result.warnings, mask_hex=True)]
+    paths = output.scrub_all([f.path for f in result.findings], mask_hex=True)
+    # SARIF percent-encodes a path's own bytes into its URI; other formats escape them
+    shown = (lambda p: p) if args.format == "sarif" else output.printable_path
     result.findings[:] = [
-        f.moved(path=p) if f.path != "-" else f for f, p in zip(result.findings, paths, strict=True)
+        f.moved(path=shown(p)) if f.path != "-" else f for f, p in zip(result.findings, paths, strict=True)
     ]
+    if any(f.extra for f in result.findings):
+        result.findings[:] = [_scrub_extra(f) for f in result.findings]
     for warning in result.warnings:
         print(f"nsecguard: warning: {warning}", file=sys.stderr)
     for error in result.errors:
@@ -278,16 +308,28 @@ def report(result: ScanResult, args: argparse.Namespace) -> None:
     if args.format == "text":
         kwargs = {"verbose": args.verbose, "color": False if args.no_color else None}
         if getattr(args, "pre_commit", False) or getattr(args, "staged", False):
-            kwargs["advice"] = HOOK_ADVICE
+            whole = set(result.unstaged)
+            staged = any(f.path not in whole for f in result.findings)
+            kwargs["advice"] = HOOK_ADVICE if staged or not whole else FILES_ADVICE
         elif getattr(args, "pre_push", False):
             kwargs["advice"] = PUSH_ADVICE
         elif getattr(args, "history", None) is not None:
             kwargs["advice"] = HISTORY_ADVICE
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as out:
+        with output.open_report(args.output) as out:
             write(result, out, **kwargs)
     else:
         write(result, sys.stdout, **kwargs)
+
+
+def _scrub_extra(f: Finding) -> Finding:
+    from nsecguard import output
+
+    if not f.extra:
+        return f
+    names = [k for k, _ in f.extra]
+    values = output.scrub_all([output.printable_path(v) for _, v in f.extra], mask_hex=True)
+    return f.moved(extra=tuple(zip(names, values, strict=True)))
 
 
 FRONTEND = FrontEnd(

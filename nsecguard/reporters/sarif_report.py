@@ -69,9 +69,10 @@ def _rule(kind: Kind) -> dict[str, Any]:
 def artifact_uri(path: str) -> tuple[str, bool]:
     """(URI, relative?) for a reported path: relative paths stay relative to the checkout."""
     posix = path.replace(os.sep, "/") if os.sep != "/" else path
+    # a name that is not UTF-8 (surrogate escapes) is percent-encoded byte for byte
     if posix.startswith("/"):
-        return "file://" + urllib.parse.quote(posix, safe="/"), False
-    return urllib.parse.quote(posix.removeprefix("./"), safe="/"), True
+        return "file://" + urllib.parse.quote(posix, safe="/", errors="surrogateescape"), False
+    return urllib.parse.quote(posix.removeprefix("./"), safe="/", errors="surrogateescape"), True
 
 
 def _result(f: Finding, index: int) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import os
 from typing import TextIO
 
 from nsecguard.model import Finding, Kind
+from nsecguard.output import escape_controls
 from nsecguard.result import ScanResult
 
 ADVICE = (
@@ -31,7 +32,7 @@ def use_color(stream: TextIO) -> bool:
 
 
 def format_finding(f: Finding, style: _Style) -> str:
-    where = f"{f.path}:{f.line}:{f.column}"
+    where = f"{escape_controls(f.path)}:{f.line}:{f.column}"
     owner = f.npub or "(no public key)"
     head = f"{style('1', where)}: {style('31;1', str(f.kind))} {owner}"
     details = [f"  {f.message}", f"  confidence {f.confidence}: {f.reason}; fingerprint {f.fingerprint}"]
@@ -80,6 +81,12 @@ def write(
             stream.write(advice + "\n")
         elif any(f.kind in (Kind.NSEC, Kind.HEX) for f in result.findings):
             stream.write(ADVICE + "\n")
+    elif result.errors:  # an incomplete scan must not sound like a clean one
+        errors = len(result.errors)
+        stream.write(
+            f"Scan incomplete: {errors} error{'s' if errors != 1 else ''} (above); "
+            f"nothing found in what could be read ({scanned}).\n"
+        )
     else:
         stream.write(f"No leaked Nostr keys ({scanned}).\n")
     if result.suppressed:

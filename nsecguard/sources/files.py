@@ -7,7 +7,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
@@ -277,21 +277,54 @@ def _scan_parallel(
         )
         for _ in range(jobs)
     ]
-    for w in workers:
-        w.start()
     merged = ScanResult()
     received = 0
-    while received < len(workers):
-        try:
-            merged.merge(results.get(timeout=0.5))
-            received += 1
-        except queue.Empty:
-            if not any(w.is_alive() for w in workers):  # killed (out of memory?): say so, do not hang
-                merged.errors.append("a scanning process died; the scan is incomplete")
-                break
-    for w in workers:
-        w.join(timeout=5)
+    restore = _stop_on_sigterm()
+    try:
+        for w in workers:
+            w.start()
+        while received < len(workers):
+            try:
+                merged.merge(results.get(timeout=0.5))
+                received += 1
+            except queue.Empty:
+                if not any(w.is_alive() for w in workers):  # killed (out of memory?): say so, do not hang
+                    merged.errors.append("a scanning process died; the scan is incomplete")
+                    break
+        for w in workers:
+            w.join(timeout=5)
+    finally:  # Ctrl-C, SIGTERM or an error here: no worker outlives the scan
+        restore()
+        for w in workers:
+            if w.is_alive():
+                w.terminate()
+        for w in workers:
+            if w.pid is not None:
+                w.join(timeout=2)
+                if w.is_alive():
+                    w.kill()
+                    w.join(timeout=2)
     return merged
+
+
+def _stop_on_sigterm() -> Callable[[], None]:
+    """While workers run, SIGTERM interrupts the parent like Ctrl-C, so it stops them; returns
+    the function that puts the previous handler back."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def on_term(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
 
 
 _Task = tuple[str, Any]  # ("dir", (root, rel_dir)) or ("files", [Target, ...])
@@ -307,6 +340,10 @@ def _worker(
 ) -> None:
     """A scanning process: takes a directory (or a batch of files), queues its subdirectories
     for any process to take, scans its files. The last one to finish a task stops them all."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     result = ScanResult()
     excluded = Excluder(exclude)
     get, put = tasks.get, tasks.put
@@ -344,4 +381,7 @@ def _worker(
         result.errors.append(f"internal error in a scanning process ({type(exc).__name__})")
         for _ in range(jobs):
             put(None)
+    from nsecguard import output
+
+    result.secrets = set(output.secrets())  # the parent's boundary must know what we saw
     results.put(result)

@@ -27,6 +27,7 @@ from typing import IO, TYPE_CHECKING, NamedTuple
 
 from nsecguard.errors import FatalError
 from nsecguard.model import Finding
+from nsecguard.output import checked_id, quote, scrub_all
 from nsecguard.result import ScanResult
 
 if TYPE_CHECKING:  # the engine is imported where a scan starts, not at start-up
@@ -489,6 +490,7 @@ def scan_staged(
             if scanner.excluded(shown) or not os.path.isfile(os.path.join(repo.cwd, path)):
                 continue
             result.merge(scan_file(Target((os.path.join(repo.cwd, path), shown)), options))
+            result.unstaged.append(shown)
     if not result.scanned and not result.notes and not paths:
         result.notes.append("nothing staged")
     return result
@@ -568,7 +570,7 @@ def history_revs(range_: str | None) -> list[str]:
     revs = range_.split()
     for rev in revs:
         if rev.startswith("-"):  # never let a range smuggle in a git option
-            raise FatalError(f"{rev!r} is not a revision (it starts with '-')")
+            raise FatalError(f"{quote(rev)} is not a revision (it starts with '-')")
     return revs
 
 
@@ -645,8 +647,14 @@ class _Sighting:
 
     def finding(self) -> Finding:
         c = self.commit
+        # an author name is anybody's text: a key there must not reach the report
+        author, email = scrub_all([c.author, c.email], mask_hex=True)
         return self.first.with_extra(
-            commit=c.sha, author=c.author, email=c.email, date=c.date, commits=str(self.count)
+            commit=checked_id(c.sha, "commit"),
+            author=author,
+            email=email,
+            date=c.date,
+            commits=str(self.count),
         )
 
 
@@ -678,7 +686,7 @@ def parse_revs_from_env(environ: dict[str, str] | os._Environ[str]) -> list[str]
 def _checked(revs: list[str]) -> list[str]:
     for rev in revs:
         if rev.startswith("-"):
-            raise FatalError(f"{rev!r} is not a revision (it starts with '-')")
+            raise FatalError(f"{quote(rev)} is not a revision (it starts with '-')")
     return revs
 
 

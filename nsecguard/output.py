@@ -1,0 +1,554 @@
+"""The output boundary: every byte nsecguard writes passes `scrub` first.
+
+A run remembers every secret it has seen (`remember`: from argv, the environment, config,
+baselines and every engine hit), in every spelling (nsec and hex, any case, `0x`), and `scrub`
+removes each of them, and any 16-character piece of one, from what is written; then it swaps
+anything the engine detects for its owner's npub. Front-ends never write around it:
+
+- `install()` (called by `cli.main`) replaces sys.stdout and sys.stderr with scrubbing streams
+  (line-buffered: a key split over two `write` calls is still seen whole) and makes every log
+  record's message scrubbed; `sys.stdout.buffer` is a scrubbing byte stream that passes
+  everything else through unchanged (for `sanitize`'s data, and protocol streams);
+- `open_report(path)` writes report files and baselines atomically, through the scrubber;
+- `scrub_bytes` is for front-ends that write to a file descriptor themselves;
+- `checked_id(value, kind)` lets a protocol identifier (event id, pubkey, commit id) out only
+  when it is what it claims and not a secret the run has seen; `public(value)` marks a derived
+  public key as safe to print.
+
+See docs/output.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from typing import IO, Any, TextIO, cast
+
+from nsecguard import bech32, keys
+
+REMOVED = "[secret removed]"
+INVALID_ID = "<invalid id>"
+HEX_REMOVED = "[hex value removed]"
+FRAGMENT = 16  # pieces of a remembered secret this long or longer are removed too
+MIN_SECRET = 12  # shorter values are never remembered (they would blank ordinary words)
+_PENDING_MAX = 1 << 20  # a text stream flushes a line this long even without a newline
+
+_RUN = re.compile(r"[0-9A-Za-z]{16,}")
+# a bare 64-hex value, also right after a percent-escape (`%3D<hex>` in an encoded URI)
+_HEX64 = re.compile(r"(?:(?<=%[0-9A-Fa-f]{2})|(?<![0-9A-Za-z]))(?:0[xX])?([0-9a-fA-F]{64})(?![0-9A-Za-z])")
+_HEX64_ANY = re.compile(r"[0-9a-fA-F]{64}")
+_ID_RE = {
+    "event": re.compile(r"[0-9a-f]{64}"),
+    "pubkey": re.compile(r"[0-9a-f]{64}"),
+    "commit": re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}"),
+}
+# `repr()` writes invisible characters as escapes: an nsec split by them must still be seen
+_ESCAPED_INVISIBLE = re.compile(r"\\u200[bcd]|\\u2060|\\ufeff|\\xad|\\N\{[A-Z -]+\}")
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class _Registry:
+    """The secrets of one run, as lower-case forms and their 16-character pieces."""
+
+    def __init__(self) -> None:
+        self.forms: set[str] = set()
+        self.grams: set[str] = set()
+        self.odd: list[str] = []  # forms with characters outside [0-9A-Za-z]: searched whole
+        self.public: set[str] = set()
+
+    def add(self, form: str) -> None:
+        form = form.lower()
+        if len(form) < MIN_SECRET or form in self.forms or form in self.public:
+            return
+        self.forms.add(form)
+        for run in _RUN.findall(form):
+            self.grams.update(run[i : i + FRAGMENT] for i in range(len(run) - FRAGMENT + 1))
+        if not form.isalnum() or not form.isascii():
+            self.odd.append(form)
+
+    def clear(self) -> None:
+        self.forms.clear()
+        self.grams.clear()
+        self.odd.clear()
+        self.public.clear()
+
+
+_REG = _Registry()
+
+
+def _key_forms(secret: bytes) -> list[str]:
+    return [secret.hex(), bech32.encode("nsec", secret)]
+
+
+def remember_key(secret: bytes) -> None:
+    """Never let this private key (its 32 bytes) out, as nsec or as hex, in any case."""
+    for form in _key_forms(secret):
+        _REG.add(form)
+
+
+def remember(secret: str | bytes) -> None:
+    """Never let this secret out, in any spelling. A key written as hex, `0x` hex or nsec is
+    remembered as both nsec and hex; anything else as it is (if 12 characters or more).
+    Bytes are text (UTF-8), not a raw key: for that, `remember_key`."""
+    if isinstance(secret, bytes | bytearray):
+        secret = bytes(secret).decode("utf-8", "replace")
+    value = _INVISIBLE.sub("", secret).strip().strip("\"'`")
+    low = value.lower().removeprefix("nostr:")
+    hexpart = low.removeprefix("0x")
+    if len(hexpart) == 64 and all(c in "0123456789abcdef" for c in hexpart):
+        for form in _key_forms(bytes.fromhex(hexpart)):
+            _REG.add(form)
+        return
+    if low.startswith("nsec1"):
+        decoded = bech32.decode(low[:63], hrp="nsec", repair=True)
+        if decoded is not None and len(decoded.data) == 32:
+            for form in _key_forms(decoded.data):
+                _REG.add(form)
+    _REG.add(value)
+
+
+def remember_in(text: str | bytes) -> None:
+    """Remember every secret in a text (an argument, an environment value, a config or
+    baseline file): what the engine finds at any confidence, and every 64-hex run that is a
+    valid private key (a bare hex key has no context to prove it; here caution wins)."""
+    from nsecguard.engine import Options, find_hits
+    from nsecguard.model import Confidence
+
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    if not data:
+        return
+    stripped = _INVISIBLE.sub("", data.decode("utf-8", "replace")).encode("utf-8", "surrogatepass")
+    for buf in {data, stripped}:
+        for hit in find_hits(buf, options=Options(min_confidence=Confidence.LOW, inline_allow=False)):
+            remember(buf[hit.start : hit.end])
+        for m in _HEX64_ANY.finditer(buf.decode("ascii", "replace")):
+            secret = bytes.fromhex(m.group())
+            if keys.is_valid_secret(secret) and m.group().lower() not in _REG.public:
+                remember_key(secret)
+
+
+def remember_hits(data: bytes, hits: Iterable[Any]) -> None:
+    """The engine's hook: the raw span of each hit is a secret; its public key is public."""
+    for hit in hits:
+        remember(data[hit.start : hit.end])
+        if hit.pubkey is not None:
+            public(hit.pubkey.hex())
+
+
+def public(value: str) -> None:
+    """A value derived as public (a public key computed from a found key): printable."""
+    low = value.lower()
+    _REG.public.add(low)
+    if low in _REG.forms:  # remembered from argv by caution (a pubkey filter): it is public
+        _REG.forms.discard(low)
+        _REG.grams.clear()
+        for form in _REG.forms:
+            for run in _RUN.findall(form):
+                _REG.grams.update(run[i : i + FRAGMENT] for i in range(len(run) - FRAGMENT + 1))
+
+
+def secrets() -> frozenset[str]:
+    """What this process remembers (for a scanning process to hand to its parent). Never
+    printed, never written."""
+    return frozenset(_REG.forms)
+
+
+def is_remembered(value: str) -> bool:
+    low = value.lower()
+    if low in _REG.forms:
+        return True
+    return any(run[i : i + FRAGMENT] in _REG.grams for run in _RUN.findall(low) for i in range(len(run) - 15))
+
+
+def checked_id(value: object, kind: str) -> str:
+    """`value` if it is a well-formed identifier of `kind` ("event", "pubkey", "commit": lower-case
+    hex of the right length) and not a secret this run has seen; else `<invalid id>`."""
+    pattern = _ID_RE.get(kind)
+    if pattern is None:
+        raise ValueError(f"unknown identifier kind: {kind}")
+    if not isinstance(value, str) or not pattern.fullmatch(value) or is_remembered(value):
+        return INVALID_ID
+    _REG.public.add(value)
+    return value
+
+
+def _cover(text: str) -> list[tuple[int, int]]:
+    """Spans of `text` that hold a remembered secret or a 16-character piece of one."""
+    spans: list[tuple[int, int]] = []
+    grams = _REG.grams
+    if grams:
+        for m in _RUN.finditer(text):
+            run = m.group().lower()
+            base = m.start()
+            start = end = -1
+            for i in range(len(run) - FRAGMENT + 1):
+                if run[i : i + FRAGMENT] in grams:
+                    if start < 0 or base + i > end:
+                        if start >= 0:
+                            spans.append((start, end))
+                        start = base + i
+                    end = base + i + FRAGMENT
+            if start >= 0:
+                spans.append((start, end))
+    if _REG.odd:
+        low = text.lower()
+        for form in _REG.odd:
+            pos = low.find(form)
+            while pos >= 0:
+                spans.append((pos, pos + len(form)))
+                pos = low.find(form, pos + 1)
+    return spans
+
+
+def _remove_remembered(text: str) -> str:
+    spans = _cover(text)
+    if not spans:
+        return text
+    spans.sort()
+    out: list[str] = []
+    pos = 0
+    for start, end in spans:
+        if end <= pos:
+            continue
+        if start >= pos:
+            out.append(text[pos:start])
+            out.append(REMOVED)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _mask_hex(text: str) -> str:
+    """Bare 64-hex values the run has not verified as public: a report line (an author name, an
+    event id) must not carry a key nobody proved to be one."""
+
+    def repl(m: re.Match[str]) -> str:
+        value = m.group(1)
+        return m.group() if value in _REG.public else HEX_REMOVED
+
+    return _HEX64.sub(repl, text)
+
+
+def _detect(text: str) -> str:
+    from nsecguard import candidates
+
+    data = text.encode("utf-8", "surrogatepass")
+    if not candidates.get_prefilter()(data):
+        return text
+    from nsecguard.sanitize import sanitize_report
+
+    safe, findings = sanitize_report(text)
+    if not findings:
+        return text
+    for f in findings:
+        remember(text[f.start : f.end])
+        if f.pubkey:
+            public(f.pubkey)
+    return _remove_remembered(safe)  # a key's other spellings, elsewhere in the same text
+
+
+def scrub(text: str, *, mask_hex: bool = False) -> str:
+    """`text` safe to write: remembered secrets (and pieces) removed, detected keys swapped
+    for their owner's npub; with `mask_hex`, unverified 64-hex values masked too."""
+    if not text:
+        return text
+    if "\\" in text:
+        unescaped = _ESCAPED_INVISIBLE.sub("", text)
+        if unescaped != text and _detect(unescaped) != unescaped:
+            text = unescaped
+    if _REG.grams or _REG.odd:
+        text = _remove_remembered(text)
+    text = _detect(text)
+    if mask_hex:
+        text = _mask_hex(text)
+    return text
+
+
+def scrub_all(texts: list[str], *, mask_hex: bool = False) -> list[str]:
+    """`scrub` over many short texts in one pass, joined by NUL (which no path or message holds)."""
+    joined = "\0".join(texts)
+    if len(texts) < 2 or joined.count("\0") != len(texts) - 1:
+        return [scrub(t, mask_hex=mask_hex) for t in texts]
+    out = scrub(joined, mask_hex=mask_hex).split("\0")
+    if len(out) != len(texts):  # a replaced span took a separator with it: one at a time
+        return [scrub(t, mask_hex=mask_hex) for t in texts]
+    return out
+
+
+def scrub_bytes(data: bytes, *, mask_hex: bool = False) -> bytes:
+    """`scrub` for bytes: everything that is not a secret passes through unchanged."""
+    text = data.decode("utf-8", "surrogateescape")
+    safe = scrub(text, mask_hex=mask_hex)
+    return data if safe == text else safe.encode("utf-8", "surrogateescape")
+
+
+def quote(value: object, mark: str = "'") -> str:
+    """A user value for a message: scrubbed, quoted, with control characters escaped (never
+    `repr()`: its escapes hide a split key from the scrubber)."""
+    return mark + shown(value) + mark
+
+
+def shown(value: object) -> str:
+    """A user value (a path) for a message, unquoted: scrubbed, control characters escaped."""
+    return printable_path(scrub(str(value), mask_hex=True))
+
+
+def escape_controls(text: str) -> str:
+    """Terminal escapes and control characters made visible (`\\x1b`), for names in reports."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def printable_path(path: str) -> str:
+    """A file name as a report can always write it: control characters escaped, bytes that
+    are not UTF-8 (surrogate escapes) written as `\\xNN`."""
+    path = escape_controls(path)
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        path = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return path
+
+
+class ScrubbingBytes(io.RawIOBase):
+    """A byte stream over another: complete lines are scrubbed (remembered and detected keys
+    only) and passed on; everything else byte-identical."""
+
+    def __init__(self, raw: IO[bytes], before: ScrubbingText | None = None) -> None:
+        super().__init__()
+        self._raw = raw
+        self._pending = b""
+        self._before = before
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def isatty(self) -> bool:
+        return self._raw.isatty()
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        if self._before is not None:
+            self._before.flush_pending()
+        self._pending += chunk
+        cut = self._pending.rfind(b"\n") + 1
+        if not cut and len(self._pending) > _PENDING_MAX:
+            cut = len(self._pending) - 4096
+        if cut:
+            ready, self._pending = self._pending[:cut], self._pending[cut:]
+            self._raw.write(scrub_bytes(ready))
+        return len(chunk)
+
+    def flush_pending(self) -> None:
+        if self._pending:
+            ready, self._pending = self._pending, b""
+            self._raw.write(scrub_bytes(ready))
+
+    def flush(self) -> None:
+        self.flush_pending()
+        self._raw.flush()
+
+
+class ScrubbingText(io.TextIOBase):
+    """A text stream over another (sys.stdout, sys.stderr): every line scrubbed before it is
+    written. Lines are held until complete, so a key printed in pieces is still seen whole;
+    `flush` (a progress line) writes what is held."""
+
+    def __init__(self, raw: TextIO, *, mask_hex: bool = False) -> None:
+        super().__init__()
+        self._raw = raw
+        self._pending = ""
+        self.mask_hex = mask_hex
+        self._buffer = ScrubbingBytes(raw.buffer, self) if hasattr(raw, "buffer") else None
+
+    @property
+    def buffer(self) -> ScrubbingBytes:
+        if self._buffer is None:
+            raise AttributeError("buffer")
+        return self._buffer
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self._raw, "encoding", "utf-8"))
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self._raw, "errors", None)
+
+    @property
+    def line_buffering(self) -> bool:
+        return bool(getattr(self._raw, "line_buffering", False))
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def isatty(self) -> bool:
+        return self._raw.isatty()
+
+    def write(self, text: str) -> int:
+        if self._buffer is not None:
+            self._buffer.flush_pending()
+        self._pending += text
+        if "\n" in text or len(self._pending) > _PENDING_MAX:
+            cut = self._pending.rfind("\n") + 1 or len(self._pending)
+            ready, self._pending = self._pending[:cut], self._pending[cut:]
+            self._raw.write(scrub(ready, mask_hex=self.mask_hex))
+            if self.line_buffering:
+                self._raw.flush()
+        return len(text)
+
+    def flush_pending(self) -> None:
+        if self._pending:
+            ready, self._pending = self._pending, ""
+            self._raw.write(scrub(ready, mask_hex=self.mask_hex))
+
+    def discard(self) -> None:
+        """After a failed write (a full disk): drop what is held, and point the descriptor at
+        /dev/null so the interpreter's last flush of the real stream cannot fail again."""
+        self._pending = ""
+        if self._buffer is not None:
+            self._buffer._pending = b""
+        with contextlib.suppress(Exception):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._raw.fileno())
+            os.close(devnull)
+
+    def flush(self) -> None:
+        self.flush_pending()
+        self._raw.flush()
+
+
+def _scrubbed_record_factory(base: Any) -> Any:
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record: logging.LogRecord = base(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: say so, without the arguments
+            message = f"(unformattable log message: {record.msg!s})"
+        record.msg = scrub(message)
+        record.args = None
+        return record
+
+    factory.nsecguard_scrubbing = True  # type: ignore[attr-defined]
+    return factory
+
+
+def install(argv: Iterable[str] = (), environ: dict[str, str] | None = None) -> None:
+    """Make this process's output safe: remember the secrets in `argv` and the environment,
+    put scrubbing streams in place of sys.stdout and sys.stderr, scrub every log record, and
+    let the engine report every hit's raw span here. Idempotent."""
+    from nsecguard import engine
+
+    for arg in argv:
+        remember_in(arg)
+    env = os.environ if environ is None else environ
+    values = [f"{k}={v}" for k, v in env.items() if len(v) >= MIN_SECRET or len(k) >= MIN_SECRET]
+    if values:
+        remember_in("\n".join(values))
+    if sys.stdout is not None and not isinstance(sys.stdout, ScrubbingText):
+        sys.stdout = ScrubbingText(sys.stdout)
+    if sys.stderr is not None and not isinstance(sys.stderr, ScrubbingText):
+        sys.stderr = ScrubbingText(sys.stderr)
+    base = logging.getLogRecordFactory()
+    if not getattr(base, "nsecguard_scrubbing", False):
+        logging.setLogRecordFactory(_scrubbed_record_factory(base))
+    engine.set_hit_hook(remember_hits)
+
+
+def uninstall() -> None:
+    """Flush and put the real streams back (tests, and the end of `cli.main`)."""
+    from nsecguard import engine
+
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if isinstance(stream, ScrubbingText):
+            with contextlib.suppress(Exception):
+                stream.flush()
+            setattr(sys, name, stream._raw)
+    base = logging.getLogRecordFactory()
+    if getattr(base, "nsecguard_scrubbing", False):
+        logging.setLogRecordFactory(logging.LogRecord)
+    engine.set_hit_hook(None)
+
+
+def set_mask_hex(on: bool = True) -> None:
+    """Make sys.stdout and sys.stderr mask unverified 64-hex values too (a command whose output
+    holds no bare protocol identifier, such as `scan`, turns this on)."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, ScrubbingText):
+            stream.mask_hex = on
+
+
+@contextlib.contextmanager
+def open_report(path: str, *, mask_hex: bool = True) -> Iterator[TextIO]:
+    """A report file or baseline, written atomically through the scrubber. A missing
+    directory, a full disk or a read-only place is a `FatalError` (exit 2), naming the path
+    scrubbed."""
+    import tempfile
+
+    from nsecguard.errors import FatalError
+
+    where = shown(path)
+    parent = os.path.dirname(path) or "."
+    if path in (os.devnull, "/dev/stdout", "/dev/stderr") or path.startswith("/dev/") or _is_special(path):
+        try:
+            fh = open(path, "w", encoding="utf-8", errors="surrogateescape")  # noqa: SIM115
+        except OSError as exc:
+            raise FatalError(f"{where}: cannot write ({exc.strerror or type(exc).__name__})") from None
+        stream = ScrubbingText(fh, mask_hex=mask_hex)
+        try:
+            yield cast(TextIO, stream)
+            stream.flush()
+            fh.close()
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                fh.close()
+            raise FatalError(f"{where}: cannot write ({exc.strerror or type(exc).__name__})") from None
+        return
+    if not os.path.isdir(parent):
+        raise FatalError(f"{where}: cannot write: the directory {quote(parent)} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=".nsecguard-")
+    except OSError as exc:
+        raise FatalError(f"{where}: cannot write ({exc.strerror or type(exc).__name__})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape", newline="\n") as fh:
+            stream = ScrubbingText(fh, mask_hex=mask_hex)
+            yield cast(TextIO, stream)
+            stream.flush()
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise FatalError(f"{where}: cannot write ({exc.strerror or type(exc).__name__})") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _is_special(path: str) -> bool:
+    import stat
+
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode) and not stat.S_ISDIR(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def reset() -> None:
+    """Forget everything (tests)."""
+    _REG.clear()
