@@ -36,7 +36,12 @@ def main(argv: list[str]) -> int:
     with atheris.instrument_imports():
         import targets
 
-        import nsecguard.sanitize  # noqa: F401  (instrumented with everything they import)
+        import nsecguard.config
+        import nsecguard.output
+        import nsecguard.sanitize
+        import nsecguard.sources.git  # noqa: F401
+        import nsecguard_nostr.archive
+        import nsecguard_nostr.events_cmd
         import nsecguard_nostr.policy  # noqa: F401
 
     target = targets.TARGETS[name]

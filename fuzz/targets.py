@@ -69,14 +69,20 @@ def _spellings(k: Planted) -> list[str]:
     ]
 
 
+MARK = "KEY"
+
+
 def plant(data: bytes) -> str:
     """A text from fuzz input: its first two bytes choose a spelling of the key and where it
-    goes, the rest (as UTF-8, invalid bytes replaced) is the text around it."""
+    goes, the rest (as UTF-8, invalid bytes replaced) is the text around it. Where the text
+    holds `KEY` (a seed's slot inside a JSON string), the key takes its place."""
     if len(data) < 2:
         return data.decode("utf-8", "replace")
     forms = _spellings(KEY)
     form = forms[data[0] % len(forms)]
     text = data[2:].decode("utf-8", "replace")
+    if MARK in text:
+        return text.replace(MARK, form, 1)
     at = (data[1] * max(len(text), 1)) // 256
     return text[:at] + form + text[at:]
 
@@ -207,9 +213,18 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "relay-policy": relay_policy,
 }
 
+_EVENT = (
+    b'{"id":"' + b"a" * 64 + b'","pubkey":"' + b"b" * 64 + b'","created_at":1700000000,"kind":1,"tags":[],'
+    b'"content":"","sig":"' + b"e" * 128 + b'"}'
+)
 # inputs to start from: shapes each parser knows (the fuzzer mutates them)
 SEEDS: dict[str, list[bytes]] = {
-    "engine": [b"\x00\x80key: ", b"\x05\x10sk = [1, 2]\n", "\x02\x40é👋\u200b".encode()],
+    "engine": [
+        b"\x05\x00my NOSTR_SK=KEY\n",
+        b"\x00\x80key: ",
+        b"\x05\x10sk = [1, 2]\n",
+        "\x02\x40é👋\u200b".encode(),
+    ],
     "sanitize": [b"\x00\x80hello ", b"\x02\x00\n\n", b"\x08\x40see "],
     "config": [
         b'\x00\x00allow = ["',
@@ -221,16 +236,21 @@ SEEDS: dict[str, list[bytes]] = {
         b"\x02\xffdiff --cc x\n@@@ -1,1 -1,1 +1,2 @@@\n++a\n",
     ],
     "event": [
-        b'\x00\x60{"id":"'
-        + b"a" * 64
-        + b'","pubkey":"'
-        + b"b" * 64
-        + b'","kind":1,"tags":[["t","x"]],"content":"',
-        b'\x00\x90{"id":"x","kind":6,"content":"{\\"pubkey\\":\\"p\\",\\"content\\":\\"\\"}","tags":[]}',
-        b'\x01\x30["EVENT","s",{"id":"i","tags":[{}],"kind":[],"content":"',
+        b"\x00\x00" + _EVENT.replace(b'"content":""', b'"content":"my key KEY"'),
+        b"\x03\x00" + _EVENT.replace(b'"tags":[]', b'"tags":[["KEY","x"],["p","' + b"c" * 64 + b'"]]'),
+        b"\x06\x00"
+        + _EVENT.replace(b'"kind":1', b'"kind":6').replace(
+            b'"content":""', b'"content":"{\\"pubkey\\":\\"' + b"d" * 64 + b'\\",\\"content\\":\\"KEY\\"}"'
+        ),
+        b"\x01\x00"
+        + _EVENT.replace(b'"kind":1', b'"kind":[]').replace(b'"tags":[]', b'"tags":[{},["t","KEY"]]'),
+        b'\x00\x00["EVENT","s",' + _EVENT.replace(b'"id":"' + b"a" * 64, b'"id":"KEY') + b"]",
+        b"\x02\x00" + _EVENT.replace(b'"tags":[]', b'"tags":[["description","{\\"pubkey\\":\\"KEY\\"}"]]'),
     ],
     "relay-policy": [
-        b'\x00\x70{"type":"new","event":{"id":"' + b"a" * 64 + b'","kind":1,"tags":[],"content":"',
-        b'\x00\x20{"type":"new","sourceInfo":"","event":{"id":"","tags":[[""]],"content":""}}',
+        b'\x00\x00{"type":"new","event":' + _EVENT.replace(b'"content":""', b'"content":"KEY"') + b"}",
+        b'\x02\x00{"type":"new","sourceInfo":"KEY","event":' + _EVENT + b"}",
+        b'\x00\x00{"type":"new","event":' + _EVENT.replace(b'"id":"' + b"a" * 64, b'"id":"KEY') + b"}",
+        b'\x01\x00{"type":"new","event":' + _EVENT.replace(b'"tags":[]', b'"tags":[["KEY"],[{}]]') + b"}",
     ],
 }

@@ -284,13 +284,15 @@ def test_an_event_that_cannot_be_judged_fails_closed(monkeypatch: pytest.MonkeyP
 
 
 def test_an_unparsable_request_with_a_key_is_answered_reject(nsecguard_exe: str) -> None:
-    """Nested deeper than the JSON parser goes: no event to judge, but an id to answer."""
+    """Nested deeper than the JSON parser goes: no event to judge, no id to trust (found by
+    fuzzing: the id may be the key's hex): rejected, under a placeholder id."""
     k = new_key()
     ev = event(k.nsec)
     line = request(ev).replace('"tags":[]', '"tags":' + "[" * 5000 + "]" * 5000)
     assert "[[[[" in line
-    answers, out, err = run_policy(nsecguard_exe, [line])
-    assert answers == [{"id": ev["id"], "action": "reject", "msg": answers[0]["msg"]}]
+    hex_id = line.replace(ev["id"], k.hex).replace(f'"content": "{k.nsec}"', '"content": "gm"')
+    answers, out, err = run_policy(nsecguard_exe, [line, hex_id])
+    assert [(a["id"], a["action"]) for a in answers] == [("<invalid id>", "reject")] * 2
     assert_no_key(out + err, k)
 
 
