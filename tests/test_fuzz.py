@@ -3,6 +3,7 @@ seeds, their mutations and random bytes. The long, coverage-guided runs are fuzz
 
 from __future__ import annotations
 
+import base64
 import os
 import random
 import sys
@@ -40,6 +41,12 @@ def test_fuzz_target_holds_its_invariants(name: str) -> None:
     target = targets.TARGETS[name]
     for data in _inputs(name, rng):
         target(data)
+
+
+@pytest.mark.parametrize("name", list(targets.REGRESSIONS))
+def test_inputs_fuzzing_found_hold_now(name: str) -> None:
+    for encoded in targets.REGRESSIONS[name]:
+        targets.TARGETS[name](base64.b64decode(encoded))
 
 
 def test_the_invariant_checks_can_fail() -> None:

@@ -295,8 +295,9 @@ def _unquote(raw: bytes) -> bytes:
             i += 1
             continue
         nxt = body[i + 1]
-        if 0x30 <= nxt <= 0x37 and i + 4 <= len(body):
-            out.append(int(body[i + 1 : i + 4], 8) & 0xFF)
+        digits = body[i + 1 : i + 4]
+        if len(digits) == 3 and all(0x30 <= d <= 0x37 for d in digits):  # git writes three
+            out.append(int(digits, 8) & 0xFF)
             i += 4
         else:
             out.append(_ESCAPES.get(nxt, nxt))
