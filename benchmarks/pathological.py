@@ -145,7 +145,7 @@ def _measure(run: Callable[[bytes], None], data: bytes, memory: bool) -> tuple[f
     took = time.perf_counter() - start
     peak = 0
     if memory:
-        peak = tracemalloc.get_traced_memory()[1] - len(data)  # beyond the input itself
+        peak = max(0, tracemalloc.get_traced_memory()[1] - len(data))  # beyond the input itself
         tracemalloc.stop()
     return took, peak
 
