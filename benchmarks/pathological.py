@@ -1,17 +1,25 @@
 """Pathological inputs scan in linear time: prints ms per input size and the 4 MB / 1 MB ratio
-(about 4 means linear). Every key here is generated and thrown away.
+(about 4 means linear). Every key here is generated and thrown away. The cases after the
+scan_bytes ones run other entry points (scan_text, sanitize, relay-policy, events); the
+streaming ones also print their peak memory (tracemalloc), which must not grow with the input.
 
-    python benchmarks/pathological.py
+    python benchmarks/pathological.py [--quick] [WORD...]
+    (--quick: 256 KB, 512 KB, 1 MB; WORDs: only the cases whose name holds one)
 """
 
 from __future__ import annotations
 
+import io
 import os
+import sys
+import threading
 import time
+import tracemalloc
 from collections.abc import Callable
 
 from nsecguard import bech32, keys
-from nsecguard.engine import scan_bytes
+from nsecguard.engine import Options, scan_bytes, scan_text
+from nsecguard.model import Confidence
 
 
 def _key_hex() -> bytes:
@@ -39,19 +47,128 @@ CASES: dict[str, Callable[[int], bytes]] = {
     ),
     "megabytes of comma-separated numbers": lambda n: b"[" + b"7, " * (n // 3) + b"]",
     "nsec1 and zero-width spaces": lambda n: "nsec1\u200bq".encode() * (n // 10),
+    "&secret=a repeated": lambda n: b"bunker://x?relay=wss://r" + b"&secret=a" * (n // 9),
+    "distinct secret= values": lambda n: (
+        b"bunker://x?relay=wss://r" + b"".join(b"&secret=k2m9x%07d" % i for i in range(n // 20))
+    ),
+    "bunker secret= then nsecs": lambda n: b"bunker://x?secret=" + _nsec().encode() * (n // 63),
 }
 
 
+def _nsec() -> str:
+    return bech32.encode("nsec", bytes.fromhex(_key_hex().decode()))
+
+
+def _low(data: bytes) -> None:
+    scan_bytes(data, options=Options(min_confidence=Confidence.LOW))
+
+
+def _scan_str(data: bytes) -> None:
+    scan_text(data.decode())
+
+
+def _sanitize_whole(data: bytes) -> None:
+    from nsecguard.sanitize import sanitize
+
+    sanitize(data.decode())
+
+
+def _sanitize_stream(data: bytes) -> None:
+    from nsecguard.sanitize import decode_stream, sanitize_stream
+
+    pieces = (data[i : i + (1 << 18)] for i in range(0, len(data), 1 << 18))
+    for _ in sanitize_stream(decode_stream(pieces), overlap=16 << 10):
+        pass
+
+
+def _relay_policy(data: bytes) -> None:
+    from nsecguard_nostr.policy import PolicyConfig, serve
+
+    rin, win = os.pipe()
+    rout, wout = os.pipe()
+
+    def write() -> None:
+        os.write(win, data)
+        os.close(win)
+
+    writer = threading.Thread(target=write)
+    reader = threading.Thread(target=lambda: os.read(rout, 1 << 20))
+    writer.start()
+    reader.start()
+    serve(PolicyConfig(), rin, wout, io.StringIO())
+    os.close(wout)
+    writer.join()
+    reader.join()
+    os.close(rin)
+    os.close(rout)
+
+
+def _events(data: bytes) -> None:
+    from nsecguard_nostr.archive import scan_blob
+    from nsecguard_nostr.events_cmd import blocks
+
+    for blob in blocks(io.BytesIO(data), size=1 << 16, max_line=1 << 19):  # a low cap, to see it hold
+        scan_blob(blob)
+
+
+def _policy_line(n: int) -> bytes:
+    content = ("gm " * (n // 3)).encode()
+    return (
+        b'{"type":"new","event":{"id":"'
+        + b"a" * 64
+        + b'","kind":1,"tags":[],"content":"'
+        + content
+        + b'"}}\n'
+    )
+
+
+def _non_ascii_findings(n: int) -> bytes:
+    return ("é👋 " + _nsec() + " ").encode() * (n // 72)
+
+
+# (make input, run it, print peak memory)
+OTHER: dict[str, tuple[Callable[[int], bytes], Callable[[bytes], None], bool]] = {
+    "&secret=a, reported (low)": (CASES["&secret=a repeated"], _low, False),
+    "scan_text, non-ASCII, many nsecs": (_non_ascii_findings, _scan_str, False),
+    "sanitize, non-ASCII, many nsecs": (_non_ascii_findings, _sanitize_whole, False),
+    "sanitize stream, nsec every line": (CASES["one nsec on every line"], _sanitize_stream, True),
+    "relay-policy, one long line": (_policy_line, _relay_policy, True),
+    "events, one endless line": (lambda n: b"x" * n, _events, True),
+}
+
+
+def _measure(run: Callable[[bytes], None], data: bytes, memory: bool) -> tuple[float, int]:
+    if memory:
+        tracemalloc.start()
+    start = time.perf_counter()
+    run(data)
+    took = time.perf_counter() - start
+    peak = 0
+    if memory:
+        peak = max(0, tracemalloc.get_traced_memory()[1] - len(data))  # beyond the input itself
+        tracemalloc.stop()
+    return took, peak
+
+
 def main() -> int:
-    for name, make in CASES.items():
-        times = []
-        for mb in (1, 2, 4):
-            data = make(mb << 20)
-            start = time.perf_counter()
-            scan_bytes(data)
-            times.append(time.perf_counter() - start)
-        cells = "  ".join(f"{mb} MB {t * 1000:7.0f} ms" for mb, t in zip((1, 2, 4), times, strict=True))
-        print(f"{name:<28} {cells}   4MB/1MB = {times[2] / times[0]:.1f}")
+    quick = "--quick" in sys.argv
+    sizes = (256, 512, 1024) if quick else (1024, 2048, 4096)  # KB
+    label = "KB" if quick else "MB"
+    shown = [s if quick else s // 1024 for s in sizes]
+    cases = {name: (make, scan_bytes, False) for name, make in CASES.items()}
+    only = [a for a in sys.argv[1:] if not a.startswith("-")]  # names containing one of these
+    for name, (make, run, memory) in {**cases, **OTHER}.items():
+        if only and not any(word in name for word in only):
+            continue
+        run(make(16 << 10))  # warm up: imports, caches
+        times, peaks = [], []
+        for kb in sizes:
+            took, peak = _measure(run, make(kb << 10), memory)  # type: ignore[arg-type]
+            times.append(took)
+            peaks.append(peak)
+        cells = "  ".join(f"{n} {label} {t * 1000:7.0f} ms" for n, t in zip(shown, times, strict=True))
+        mem = f"   peak {peaks[0] >> 10} KB .. {peaks[2] >> 10} KB" if memory else ""
+        print(f"{name:<34} {cells}   4x/1x = {times[2] / times[0]:.1f}{mem}", flush=True)
     return 0
 
 

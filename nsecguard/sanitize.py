@@ -69,11 +69,20 @@ def _find(text: str, options: Options, known: set[bytes]) -> list[Finding]:
     same keys: the bare hex of an nsec found elsewhere in the text is found too."""
     findings = scan_text(text, path="-", options=options, known_pubkeys=known)
     found = {bytes.fromhex(f.pubkey) for f in findings if f.pubkey is not None}
-    if found - known:
-        if len(known) < MAX_KNOWN:
-            known |= found
+    new = found - known
+    if len(known) < MAX_KNOWN:
+        known |= new
+    if new and _other_forms(text):
         findings = scan_text(text, path="-", options=options, known_pubkeys=known | found)
     return findings
+
+
+def _other_forms(text: str) -> bool:
+    """Could the text hold a key in a form proven by its public key (hex, bytes, base64)?"""
+    from nsecguard import candidates
+
+    mask = candidates.get_prefilter()(text.encode("utf-8", "surrogatepass"))
+    return bool(mask & (candidates.HEX | candidates.BYTES | candidates.BASE64))
 
 
 def _spans(text: str, findings: list[Finding]) -> list[_Span]:

@@ -235,8 +235,9 @@ def added_lines(diff: FileDiff) -> tuple[list[int], list[bytes]]:
             ats = len(line) - len(line.lstrip(b"@"))
             parents = ats - 1
             for token in line.split(b" ")[1 : parents + 2]:
-                if token.startswith(b"+"):
-                    line_no = int(token[1:].split(b",")[0])
+                start = token[1:].split(b",")[0]
+                if token.startswith(b"+") and start.isdigit() and len(start) < 19:  # else no git header
+                    line_no = int(start)
             continue
         if parents == 1:
             tag = line[:1]
@@ -301,8 +302,9 @@ def _unquote(raw: bytes) -> bytes:
             i += 1
             continue
         nxt = body[i + 1]
-        if 0x30 <= nxt <= 0x37 and i + 4 <= len(body):
-            out.append(int(body[i + 1 : i + 4], 8) & 0xFF)
+        digits = body[i + 1 : i + 4]
+        if len(digits) == 3 and all(0x30 <= d <= 0x37 for d in digits):  # git writes three
+            out.append(int(digits, 8) & 0xFF)
             i += 4
         else:
             out.append(_ESCAPES.get(nxt, nxt))

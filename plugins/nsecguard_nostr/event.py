@@ -301,9 +301,13 @@ def tag_label(name: str) -> str:
 
 
 def checked_id(event_id: object, leaks: Iterable[Leak] = ()) -> str:
-    """An event id as it may be printed: 64 lowercase hex, and not one of the leaked private
-    keys themselves (an id is public; a key sent as an id is not); else a placeholder."""
-    if not (isinstance(event_id, str) and len(event_id) == 64 and _HEX_ID.issuperset(event_id)):
+    """An event id as it may be printed: 64 lowercase hex, not a secret this run has seen
+    (the output boundary's check), and not one of the leaked private keys themselves (an id
+    is public; a key sent as an id is not); else a placeholder."""
+    from nsecguard import output
+
+    checked = output.checked_id(event_id, "event")
+    if checked == output.INVALID_ID or not isinstance(event_id, str):
         return INVALID_ID
     pubkeys = {leak.finding.pubkey for leak in leaks if leak.finding.pubkey is not None}
     if pubkeys:
@@ -311,12 +315,32 @@ def checked_id(event_id: object, leaks: Iterable[Leak] = ()) -> str:
 
         value = bytes.fromhex(event_id)
         if keys.is_valid_secret(value) and keys.xonly_pubkey(value).hex() in pubkeys:
+            output.remember(event_id)
             return INVALID_ID
     return event_id
 
 
-INVALID_ID = "(invalid id)"
-_HEX_ID = frozenset("0123456789abcdef")
+def event_hash(event: Mapping[str, Any]) -> str | None:
+    """The NIP-01 id of an event (sha256 of its canonical serialization), or None when its
+    fields are not of the types that serialization needs."""
+    import hashlib
+
+    pubkey, created_at, kind = event.get("pubkey"), event.get("created_at"), event.get("kind")
+    tags, content = event.get("tags"), event.get("content")
+    if not (isinstance(pubkey, str) and isinstance(created_at, int) and isinstance(kind, int)):
+        return None
+    if not (isinstance(tags, list) and isinstance(content, str)):
+        return None
+    try:
+        body = json.dumps(
+            [0, pubkey, created_at, kind, tags, content], separators=(",", ":"), ensure_ascii=False
+        )
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+INVALID_ID = "<invalid id>"
 
 
 def _uri_host(data: bytes, f: Finding) -> bool:

@@ -189,6 +189,14 @@ def _write_record(record: KeyRecord, out: TextIO, max_ids: int) -> None:
     print(f"  events: {', '.join(data['event_ids'])}{more}", file=out)
 
 
+def _write_report(agg: Aggregate, out: TextIO, args: argparse.Namespace, elapsed: float) -> None:
+    if args.format == "json":
+        json.dump(agg.to_dict(args.max_ids), out, indent=2)
+        out.write("\n")
+    else:
+        write_text(agg, out, args.max_ids, elapsed)
+
+
 def run(args: argparse.Namespace, filt: EventFilter, options: Options) -> int:
     paths: list[str] = args.paths or ["-"]
     started = time.monotonic()
@@ -202,14 +210,11 @@ def run(args: argparse.Namespace, filt: EventFilter, options: Options) -> int:
         jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
         agg = scan_streams(paths, filt, options, max(1, jobs), Progress(sys.stderr, args.progress))
     elapsed = time.monotonic() - started
-    out: TextIO = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
-    try:
-        if args.format == "json":
-            json.dump(agg.to_dict(args.max_ids), out, indent=2)
-            out.write("\n")
-        else:
-            write_text(agg, out, args.max_ids, elapsed)
-    finally:
-        if out is not sys.stdout:
-            out.close()
+    if args.output:
+        from nsecguard.output import open_report
+
+        with open_report(args.output) as out:  # through the output boundary, written atomically
+            _write_report(agg, out, args, elapsed)
+    else:
+        _write_report(agg, sys.stdout, args, elapsed)
     return EXIT_FINDINGS if agg.keys else EXIT_CLEAN

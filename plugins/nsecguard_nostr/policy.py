@@ -20,16 +20,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from nsecguard import candidates
+from nsecguard import candidates, output
 from nsecguard.engine import Options
 from nsecguard.model import Kind
 from nsecguard_nostr.event import (
     EVERYTHING,
+    INVALID_ID,
     RELAY_OPTIONS,
     EventFilter,
     Leak,
     checked_id,
     describe,
+    event_hash,
     scan_event,
 )
 
@@ -42,17 +44,13 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 MAX_LINE = 64 << 20  # longer lines are dropped (strfry's own events are far smaller)
 _HEX_ID = frozenset("0123456789abcdef")
-_ID_FIELD = re.compile(rb'"id"\s*:\s*"([0-9a-f]{64})"')
 _NEW_REQUEST = re.compile(rb'"type"\s*:\s*"new"')
 UNJUDGED_MSG = "blocked: this event could not be checked for leaked keys, and it holds something key-shaped"
 
 
 def _safe(text: str) -> str:
-    """Text that may hold user input, made safe to write (the one place; the output boundary
-    takes this over)."""
-    from nsecguard.cli import scrub
-
-    return scrub(text)
+    """Text that may hold user input, made safe to write: through the output boundary."""
+    return output.scrub(text)
 
 
 def _source(value: object) -> str:
@@ -127,18 +125,26 @@ def reject_message(leaks: list[Leak]) -> str:
 def _id_json(event_id: str) -> str:
     if len(event_id) == 64 and _HEX_ID.issuperset(event_id):
         return '"' + event_id + '"'
-    return json.dumps(_safe(event_id))
+    return json.dumps(event_id)
 
 
 def answer(event_id: str, action: str, msg: str = "") -> bytes:
-    """One minified JSON answer line. An id that is not 64 lowercase hex goes back scrubbed
-    (strfry only sends well-formed ids; anything else came from elsewhere)."""
-    if not (len(event_id) == 64 and _HEX_ID.issuperset(event_id)):
-        event_id = _safe(event_id)
+    """One minified JSON answer line. `event_id` must be checked (`answer_id`)."""
     if not msg:
         return b'{"id":' + _id_json(event_id).encode() + b',"action":"' + action.encode() + b'"}\n'
     body = {"id": event_id, "action": action, "msg": msg}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def answer_id(event: dict[str, Any], leaks: list[Leak] | None = None) -> str:
+    """The id to answer with: the event's own, when it is what it claims (the hash of the event,
+    as strfry has checked it already) and no secret; else a placeholder. A key sent as an id
+    never goes back out."""
+    event_id = event.get("id")
+    checked = checked_id(event_id, leaks or ())
+    if checked == INVALID_ID or event_hash(event) != checked:
+        return INVALID_ID
+    return checked
 
 
 def parse_request(line: bytes) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
@@ -168,7 +174,7 @@ class Policy:
         self.accepted = self.rejected = self.malformed = self.errors = 0
 
     def say(self, text: str) -> None:
-        print(f"nsecguard relay-policy: {text}", file=self.log, flush=True)
+        print(_safe(f"nsecguard relay-policy: {text}"), file=self.log, flush=True)
 
     def handle(self, line: bytes) -> bytes | None:
         """The answer to one line, or None when the line gets none (malformed, not `new`)."""
@@ -177,18 +183,18 @@ class Policy:
         except Malformed as exc:
             self.malformed += 1
             self.say(f"skipped a malformed line ({exc}, {len(line)} bytes)")
-            return self._unparsed(line)
+            return self._unparsed(line) if str(exc) == "not JSON" else None
         if rtype not in (None, "new"):  # old strfry's `lookback` requests expect no answer
             return None
-        event_id: str = event["id"]
         try:
             leaks = scan_event(event, filt=self.config.filt, options=self.config.options)
         except Exception as exc:  # never fatal; the message is a type name, never data
             self.errors += 1
+            event_id = answer_id(event)
             shaped = key_shaped(line, event)
             verdict = "reject" if self.config.on_error == "reject" or shaped else "accept"
             why = " (it holds something key-shaped)" if shaped and verdict != self.config.on_error else ""
-            self.say(f"error judging event {checked_id(event_id)} ({type(exc).__name__}): {verdict}{why}")
+            self.say(f"error judging event {event_id} ({type(exc).__name__}): {verdict}{why}")
             if verdict == "reject":
                 self.rejected += 1
                 return answer(
@@ -198,30 +204,27 @@ class Policy:
             return answer(event_id, "accept")
         if not leaks:
             self.accepted += 1
-            return answer(event_id, "accept")
+            return answer(answer_id(event), "accept")
         self.rejected += 1
-        shown_id = checked_id(event_id, leaks)  # a leaked key sent as the id is not echoed
+        shown_id = answer_id(event, leaks)  # a leaked key sent as the id is not echoed
         if self.config.log_rejects:
             kind = event.get("kind")
             kind_text = str(kind) if isinstance(kind, int) and -(10**9) < kind < 10**9 else "?"
             origin = _source(request.get("sourceInfo"))
             self.say(f"rejected event {shown_id} (kind {kind_text}{origin}): " + _safe(describe(leaks)))
         action = "shadowReject" if self.config.shadow else "reject"
-        return answer(event_id if shown_id == event_id else shown_id, action, reject_message(leaks))
+        return answer(shown_id, action, reject_message(leaks))
 
     def _unparsed(self, line: bytes) -> bytes | None:
-        """A `new` request that does not parse (nested too deep for the JSON parser, say) but
-        names a well-formed event id gets an answer: rejected when it holds anything key-shaped,
-        so that no crafted line slips a key past the guard."""
-        found = _ID_FIELD.search(line)
-        if found is None or _NEW_REQUEST.search(line) is None:
+        """A `new` request that does not parse (nested too deep for the JSON parser, say; strfry
+        never sends one) and holds anything key-shaped is answered `reject`, so that no crafted
+        line slips a key past a client that pipes requests. Its id cannot be checked (it may be
+        the key itself): the answer carries a placeholder, and the log names no id."""
+        if _NEW_REQUEST.search(line) is None or not key_shaped(line):
             return None
-        event_id = found.group(1).decode()
-        if key_shaped(line.replace(found.group(1), b"")):
-            self.rejected += 1
-            self.say(f"rejected unparsable event {event_id}: it holds something key-shaped")
-            return answer(event_id, "reject", UNJUDGED_MSG)
-        return answer(event_id, "accept") if self.config.on_error == "accept" else answer(event_id, "reject")
+        self.rejected += 1
+        self.say("rejected an unparsable request: it holds something key-shaped")
+        return answer(INVALID_ID, "reject", UNJUDGED_MSG)
 
 
 def serve(config: PolicyConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO = sys.stderr) -> Policy:
@@ -264,7 +267,8 @@ def serve(config: PolicyConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: Text
 
 
 def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
+    """Write answers whole, through the output boundary."""
+    view = memoryview(output.scrub_bytes(data))
     while view:
         written = os.write(fd, view)
         view = view[written:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from typing import Any
@@ -24,8 +25,8 @@ def event(
     created_at: int = 1_700_000_000,
     event_id: str | None = None,
 ) -> dict[str, Any]:
-    return {
-        "id": event_id or rand_hex(),
+    ev: dict[str, Any] = {
+        "id": "",
         "pubkey": pubkey or rand_hex(),
         "created_at": created_at,
         "kind": kind,
@@ -33,6 +34,13 @@ def event(
         "content": content,
         "sig": rand_hex(64),
     }
+    ev["id"] = event_id or nip01_id(ev)  # what the event's hash is: a relay checks it
+    return ev
+
+
+def nip01_id(ev: dict[str, Any]) -> str:
+    body = [0, ev["pubkey"], ev["created_at"], ev["kind"], ev["tags"], ev["content"]]
+    return hashlib.sha256(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
 
 
 def request(ev: dict[str, Any]) -> str:
