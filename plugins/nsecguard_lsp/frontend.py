@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
 
         raise FatalError("the language server needs pygls: pip install 'nsecguard[lsp]'") from None
     import sys
+    from typing import BinaryIO, cast
 
     from nsecguard_lsp import logs
     from nsecguard_lsp.framing import FramedScrubber
@@ -29,8 +30,8 @@ def run(args: argparse.Namespace) -> int:
 
     logs.configure(args.verbose)
     # the protocol goes out frame by frame through the boundary (see framing.py)
-    stdout = sys.__stdout__.buffer if sys.__stdout__ is not None else sys.stdout.buffer
-    build().start_io(sys.stdin.buffer, FramedScrubber(stdout))
+    stdout = cast(BinaryIO, sys.__stdout__.buffer if sys.__stdout__ is not None else sys.stdout.buffer)
+    build().start_io(sys.stdin.buffer, cast(BinaryIO, FramedScrubber(stdout)))
     return 0
 
 
