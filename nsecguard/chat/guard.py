@@ -93,17 +93,26 @@ def _out(text: str, secrets: Iterable[tuple[str, str]]) -> str:
     return scrub(scrub_secrets(text, secrets))
 
 
-def inspect(msg: Message, options: Options = DEFAULT_OPTIONS) -> Leak | None:
-    """The leak in a message, or None. Pure."""
+def find_secrets(
+    texts: Iterable[str], options: Options = DEFAULT_OPTIONS
+) -> tuple[dict[str, Finding], set[tuple[str, str]]]:
+    """The findings in some texts, by fingerprint, and each secret as written with its
+    replacement (internal: never logged or posted). Shared by every platform's guard."""
     findings: dict[str, Finding] = {}
     secrets: set[tuple[str, str]] = set()
-    for text in texts_of(msg):
+    for text in texts:
         for f in scan_text(text, options=options):
             findings.setdefault(f.fingerprint, f)
             secret = text[f.start : f.end]
             if f.kind in (Kind.NSEC, Kind.HEX) and len(secret) >= 66 and secret[:2].lower() == "0x":
                 secret = secret[2:]
             secrets.add((secret, replacement_for(f)))
+    return findings, secrets
+
+
+def inspect(msg: Message, options: Options = DEFAULT_OPTIONS) -> Leak | None:
+    """The leak in a message, or None. Pure."""
+    findings, secrets = find_secrets(texts_of(msg), options)
     if not findings:
         return None
     frozen = frozenset(secrets)

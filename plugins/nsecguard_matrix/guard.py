@@ -13,9 +13,8 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from nsecguard import Finding, Options, scan_text
-from nsecguard.model import Kind
-from nsecguard.sanitize import replacement_for
+from nsecguard import Finding, Options
+from nsecguard.chat.guard import find_secrets, scrub_secrets
 
 # Event types whose content people write. State events (topic, name) are left to the
 # Synapse module, which refuses them before they exist.
@@ -55,24 +54,13 @@ def _texts(content: Mapping[str, Any]) -> list[str]:
 
 def scan_content(content: Mapping[str, Any], options: Options) -> tuple[list[Finding], set[tuple[str, str]]]:
     """The findings in a content, and each secret with its replacement (internal use only)."""
-    findings: dict[str, Finding] = {}
-    secrets: set[tuple[str, str]] = set()
-    for text in _texts(content):
-        for f in scan_text(text, options=options):
-            findings.setdefault(f.fingerprint, f)
-            secret = text[f.start : f.end]
-            if f.kind in (Kind.NSEC, Kind.HEX) and len(secret) >= 66 and secret[:2].lower() == "0x":
-                secret = secret[2:]
-            secrets.add((secret, replacement_for(f)))
+    findings, secrets = find_secrets(_texts(content), options)
     return list(findings.values()), secrets
 
 
 def scrub(text: str, secrets: frozenset[tuple[str, str]] | set[tuple[str, str]]) -> str:
     """A last guard: any secret still in `text` (in any letter case) becomes its replacement."""
-    for secret, replacement in secrets:
-        if secret and secret.lower() in text.lower():
-            text = re.sub(re.escape(secret), replacement, text, flags=re.IGNORECASE)
-    return text
+    return scrub_secrets(text, secrets)
 
 
 def displayed_text(content: Mapping[str, Any]) -> str:
