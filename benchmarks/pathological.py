@@ -68,13 +68,13 @@ def _scan_str(data: bytes) -> None:
 
 
 def _sanitize_whole(data: bytes) -> None:
-    from nsecguard.sanitize import sanitize
+    from nsecguard.sanitizer import sanitize
 
     sanitize(data.decode())
 
 
 def _sanitize_stream(data: bytes) -> None:
-    from nsecguard.sanitize import decode_stream, sanitize_stream
+    from nsecguard.sanitizer import decode_stream, sanitize_stream
 
     pieces = (data[i : i + (1 << 18)] for i in range(0, len(data), 1 << 18))
     for _ in sanitize_stream(decode_stream(pieces), overlap=16 << 10):

@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
 
         import nsecguard.config
         import nsecguard.output
-        import nsecguard.sanitize
+        import nsecguard.sanitizer
         import nsecguard.sources.git  # noqa: F401
         import nsecguard_nostr.archive
         import nsecguard_nostr.events_cmd

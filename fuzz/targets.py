@@ -123,7 +123,7 @@ def engine(data: bytes) -> None:
 
 
 def sanitize(data: bytes) -> None:
-    from nsecguard.sanitize import sanitize_report
+    from nsecguard.sanitizer import sanitize_report
 
     text = plant(data)
     safe, findings = sanitize_report(text)

@@ -24,9 +24,9 @@ _EXPORTS = {
     "Finding": "nsecguard.model",
     "Kind": "nsecguard.model",
     "Severity": "nsecguard.model",
-    "Sanitized": "nsecguard.sanitize",
-    "sanitize": "nsecguard.sanitize",
-    "sanitize_report": "nsecguard.sanitize",
+    "Sanitized": "nsecguard.sanitizer",
+    "sanitize": "nsecguard.sanitizer",
+    "sanitize_report": "nsecguard.sanitizer",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -40,9 +40,9 @@ if TYPE_CHECKING:  # explicit re-exports, for type checkers
     from nsecguard.model import Finding as Finding
     from nsecguard.model import Kind as Kind
     from nsecguard.model import Severity as Severity
-    from nsecguard.sanitize import Sanitized as Sanitized
-    from nsecguard.sanitize import sanitize as sanitize
-    from nsecguard.sanitize import sanitize_report as sanitize_report
+    from nsecguard.sanitizer import Sanitized as Sanitized
+    from nsecguard.sanitizer import sanitize as sanitize
+    from nsecguard.sanitizer import sanitize_report as sanitize_report
 
 
 def __getattr__(name: str) -> Any:

@@ -104,9 +104,11 @@ _PUBKEY_BECH32 = re.compile(rb"(?i)n(?:pub|profile)1[02-9ac-hj-np-z]{58,}")
 # ... and the URI itself may be percent-encoded inside another URL (`?nwc=nostr%2Bwalletconnect%3A…`)
 _URI = re.compile(
     rb"(?i)(bunker|nostrconnect|walletconnect|walletauth)"
-    rb"(?::(?://)?([^\s\"'<>`\]\)]*)|%3A(?:%2F%2F)?([A-Za-z0-9%._~+-]*))"
+    rb"(?::(?://)?([^\s\"'<>`\]\)\x00-\x1f\x7f]*)|%3A(?:%2F%2F)?([A-Za-z0-9%._~+-]*))"
 )
-_SECRET_PARAM = re.compile(rb"(?i)(?:[?&;]|&amp;)secret=([^&#\s\"'<>`\\]*)")
+_SECRET_PARAM = re.compile(
+    rb"(?i)(?:[?&;]|&amp;)secret=([^&#\s\"'<>`\\\x00-\x1f\x7f]*)"
+)  # no control characters in a URI
 _B64_ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
 _B64_MARK = bytes(0x42 if i in _B64_ALPHABET else 0x2E for i in range(256))  # "B" or "."
 _B64_NEEDLE = b"B" * 76

@@ -282,7 +282,7 @@ def _detect(text: str) -> str:
         return text
     if mask == candidates.HEX and _only_public_hex(text):
         return text  # a log line naming checked ids (relay-policy): nothing to judge
-    from nsecguard.sanitize import sanitize_report
+    from nsecguard.sanitizer import sanitize_report
 
     safe, findings = sanitize_report(text)
     if not findings:

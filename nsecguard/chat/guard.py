@@ -25,7 +25,7 @@ from nsecguard.chat.retry import RetryPolicy
 from nsecguard.chat.transport import Refused, Transport, Unavailable
 from nsecguard.engine import DEFAULT_OPTIONS, Options, scan_text
 from nsecguard.model import Finding, Kind
-from nsecguard.sanitize import replacement_for, sanitize_report
+from nsecguard.sanitizer import replacement_for, sanitize_report
 
 log = logging.getLogger("nsecguard.chat")
 _TAG = re.compile(r"<[^>]*>")

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from nsecguard.engine import Options
 from nsecguard.model import Confidence
-from nsecguard.sanitize import sanitize
+from nsecguard.sanitizer import sanitize
 
 
 class KeyScrubber(logging.Filter):

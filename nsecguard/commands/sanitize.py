@@ -21,7 +21,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nsecguard.sanitize import decode_stream, sanitize_stream
+    from nsecguard.sanitizer import decode_stream, sanitize_stream
     from nsecguard.stream import read_chunks
 
     findings: list[Finding] = []  # the first MAX_TOLD, for stderr; memory stays bounded

@@ -21,7 +21,7 @@ from typing import Any, Literal, NamedTuple
 from nsecguard import bech32, keys
 from nsecguard.engine import Options, scan_text
 from nsecguard.model import Confidence, Finding, Kind, Severity
-from nsecguard.sanitize import replacement_for
+from nsecguard.sanitizer import replacement_for
 
 # a draft never gets to keep a key: no inline `nsecguard: allow`, no allowlist
 COMPOSE_OPTIONS = Options(inline_allow=False)

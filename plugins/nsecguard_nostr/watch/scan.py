@@ -26,7 +26,9 @@ from nsecguard_nostr.event import RELAY_OPTIONS, EventFilter, Leak, scan_event
 # messages (42), group chat (9), comments (1111), long-form (30023)
 DEFAULT_KINDS = frozenset({0, 1, 6, 16, 42, 9, 1111, 30023})
 PROFILE_PREFIX = "profile field "
-_PROFILE_TAG = "\x00profile\x00"  # a tag name no real event uses: it carries one field
+# each profile field rides in a tag of its own, named by its index (tag names are printed only
+# when they are short plain words: the output boundary's rule), and is relabelled after
+_PROFILE_TAG = "nsgprofile"
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\u00ad\ufeff]")
 _NSEC = re.compile(r"(?i)nsec1[0-9a-z\u200b\u200c\u200d\u2060\u00ad\ufeff]{58,80}")
@@ -64,7 +66,10 @@ def _profile_view(event: Mapping[str, Any], fields: list[tuple[str, str]]) -> di
     tags = event.get("tags")
     view = dict(event)
     view["content"] = ""
-    view["tags"] = [*(tags if isinstance(tags, list) else []), *([_PROFILE_TAG + k, v] for k, v in fields)]
+    view["tags"] = [
+        *(tags if isinstance(tags, list) else []),
+        *([f"{_PROFILE_TAG}{i}", v] for i, (_, v) in enumerate(fields)),
+    ]
     return view
 
 
@@ -78,15 +83,15 @@ def leaks_in(
         fields = _profile_fields(content)
         if fields is not None:
             leaks = scan_event(_profile_view(event, fields), options=options, **kw)
-            return [_relabel(leak) for leak in leaks]
+            return [_relabel(leak, [k for k, _ in fields]) for leak in leaks]
     return scan_event(event, options=options, **kw)
 
 
-def _relabel(leak: Leak) -> Leak:
+def _relabel(leak: Leak, names: list[str]) -> Leak:
     where = leak.where
-    if _PROFILE_TAG in where:
-        head, _, field = where.partition(_PROFILE_TAG)
-        where = head.removesuffix("tag ") + PROFILE_PREFIX + field
+    head, found, index = where.partition("tag " + _PROFILE_TAG)
+    if found and index.isdigit() and int(index) < len(names):
+        where = head + PROFILE_PREFIX + names[int(index)]
     return leak._replace(where=where)
 
 

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-# `nsecguard.sanitize` first through the package (the function; the module's name is the same)
+# `nsecguard.sanitizer` first through the package (the function; the module's name is the same)
 from nsecguard import Confidence, Options, sanitize, sanitize_report, scan_text
 from nsecguard.model import Finding
-from nsecguard.sanitize import decode_stream, sanitize_stream
+from nsecguard.sanitizer import decode_stream, sanitize_stream
 
 from keygen import TestKey, assert_no_key, new_key
 from vectors import NIP49_NCRYPTSEC
@@ -109,7 +109,7 @@ def test_a_secret_found_once_goes_wherever_it_stands(key: TestKey) -> None:
 def test_the_output_is_rescanned_until_clean(monkeypatch: pytest.MonkeyPatch, key: TestKey) -> None:
     """What the replacement leaves is scanned again."""
     calls: list[str] = []
-    sanitize_module = sys.modules["nsecguard.sanitize"]
+    sanitize_module = sys.modules["nsecguard.sanitizer"]
     real = sanitize_module.scan_text
 
     def scan(text: str, **kwargs: Any) -> list[Finding]:
