@@ -166,8 +166,11 @@ def public(value: str) -> None:
     """A value derived as public (a public key computed from a found key): printable."""
     low = value.lower()
     _REG.public.add(low)
-    if low in _REG.forms:  # remembered from argv by caution (a pubkey filter): it is public
-        _REG.discard(low)
+    caution = {low}
+    if len(low) == 64 and all(c in "0123456789abcdef" for c in low):
+        caution.add(bech32.encode("nsec", bytes.fromhex(low)))  # its nsec-shaped twin, too
+    for form in caution & _REG.forms:  # remembered from argv by caution (a pubkey filter)
+        _REG.discard(form)
 
 
 def secrets() -> frozenset[str]:

@@ -47,6 +47,13 @@ def run(npub_arg: str, store_path: str, fmt: str, out: TextIO) -> int:
         cursors = store.cursors()
     finally:
         store.close()
+    if sightings:
+        # a 64-hex given here is the public key of a key the store saw leaked: printable
+        from nsecguard import output
+
+        pub = keys.npub_to_pubkey(npub)
+        if pub is not None:
+            output.public(pub.hex())
     if fmt == "json":
         body = {
             "npub": npub,
