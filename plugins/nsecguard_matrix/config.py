@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nsecguard.chat.settings import Reader
 from nsecguard.errors import FatalError
 from nsecguard.model import Confidence
 
@@ -60,26 +61,8 @@ _KEYS = {
 }
 
 
-def _err(key: str, problem: str) -> FatalError:
-    return FatalError(f"matrix-bot config: `{key}` {problem}")
-
-
-def _string(data: dict[str, Any], key: str, *, required: bool = False) -> str | None:
-    if key not in data:
-        if required:
-            raise _err(key, "is required")
-        return None
-    value = data[key]
-    if not isinstance(value, str) or not value.strip():
-        raise _err(key, "must be a non-empty string")
-    return value.strip()
-
-
-def _bool(data: dict[str, Any], key: str, default: bool) -> bool:
-    value = data.get(key, default)
-    if not isinstance(value, bool):
-        raise _err(key, "must be true or false")
-    return value
+_READER = Reader("matrix-bot")
+_err, _string, _bool = _READER.err, _READER.string, _READER.boolean
 
 
 def parse(data: dict[str, Any], *, base: Path | None = None) -> Config:

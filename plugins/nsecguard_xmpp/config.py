@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from nsecguard.chat.settings import Reader
 from nsecguard.errors import FatalError
 from nsecguard.model import Confidence
 
@@ -69,26 +70,8 @@ _KEYS = {
 }
 
 
-def _err(key: str, problem: str) -> FatalError:
-    return FatalError(f"xmpp-bot config: `{key}` {problem}")
-
-
-def _string(data: dict[str, Any], key: str, *, required: bool = False) -> str | None:
-    if key not in data:
-        if required:
-            raise _err(key, "is required")
-        return None
-    value = data[key]
-    if not isinstance(value, str) or not value.strip():
-        raise _err(key, "must be a non-empty string")
-    return value.strip()
-
-
-def _bool(data: dict[str, Any], key: str, default: bool) -> bool:
-    value = data.get(key, default)
-    if not isinstance(value, bool):
-        raise _err(key, "must be true or false")
-    return value
+_READER = Reader("xmpp-bot")
+_err, _string, _bool = _READER.err, _READER.string, _READER.boolean
 
 
 def _password(data: dict[str, Any], base: Path | None, env: dict[str, str]) -> str:
