@@ -7,9 +7,11 @@ error names the key and what is wrong, never the value (it may be a password or 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from nsecguard.errors import FatalError
+from nsecguard.model import Confidence
 
 
 class Reader:
@@ -37,3 +39,23 @@ class Reader:
         if not isinstance(value, bool):
             raise self.err(key, "must be true or false")
         return value
+
+    def directory(self, data: dict[str, Any], key: str, base: Path | None) -> Path:
+        """A required directory path (it may not exist yet), relative to the config's folder."""
+        value = self.string(data, key, required=True)
+        assert value is not None
+        path = Path(value).expanduser()
+        if not path.is_absolute() and base is not None:
+            path = base / path
+        if path.exists() and not path.is_dir():
+            raise self.err(key, "must be a directory")
+        return path
+
+    def confidence(self, data: dict[str, Any], key: str = "min_confidence") -> Confidence:
+        value = data.get(key, "medium")
+        if not isinstance(value, str):
+            raise self.err(key, "must be one of low, medium, high, certain")
+        try:
+            return Confidence.parse(value)
+        except ValueError as exc:
+            raise self.err(key, str(exc)) from None

@@ -82,24 +82,12 @@ def parse(data: dict[str, Any], *, base: Path | None = None) -> Config:
     access_token = _string(data, "access_token")
     if password is None and access_token is None:
         raise _err("password", "or `access_token` is required")
-    store = _string(data, "store_path", required=True)
-    assert store is not None
-    store_path = Path(store).expanduser()
-    if not store_path.is_absolute() and base is not None:
-        store_path = base / store_path
-    if store_path.exists() and not store_path.is_dir():
-        raise _err("store_path", "must be a directory")
+    store_path = _READER.directory(data, "store_path", base)
     rooms = data.get("rooms", [])
     if not isinstance(rooms, list) or not all(isinstance(r, str) and _ROOM.match(r) for r in rooms):
         raise _err("rooms", "must be a list of room ids (!id:server) or aliases (#name:server)")
     warning_text = _string(data, "warning_text")
-    confidence = data.get("min_confidence", "medium")
-    if not isinstance(confidence, str):
-        raise _err("min_confidence", "must be one of low, medium, high, certain")
-    try:
-        min_confidence = Confidence.parse(confidence)
-    except ValueError as exc:
-        raise _err("min_confidence", str(exc)) from None
+    min_confidence = _READER.confidence(data)
     device_name = _string(data, "device_name") or DEFAULT_DEVICE_NAME
     return Config(
         homeserver=homeserver.rstrip("/"),

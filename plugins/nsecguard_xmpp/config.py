@@ -106,13 +106,7 @@ def parse(data: dict[str, Any], *, base: Path | None = None, env: dict[str, str]
     if not _JID.match(jid):
         raise _err("jid", "must be a bare JID such as nsecguard@example.org")
     password = _password(data, base, dict(os.environ) if env is None else env)
-    state = _string(data, "state_dir", required=True)
-    assert state is not None
-    state_dir = Path(state).expanduser()
-    if not state_dir.is_absolute() and base is not None:
-        state_dir = base / state_dir
-    if state_dir.exists() and not state_dir.is_dir():
-        raise _err("state_dir", "must be a directory")
+    state_dir = _READER.directory(data, "state_dir", base)
     rooms = data.get("rooms", [])
     if not isinstance(rooms, list) or not all(isinstance(r, str) and _JID.match(r) for r in rooms):
         raise _err("rooms", "must be a list of room JIDs (room@conference.example.org)")
@@ -127,13 +121,7 @@ def parse(data: dict[str, Any], *, base: Path | None = None, env: dict[str, str]
         raise _err("tls", "must be one of starttls, direct, none")
     if tls == "none" and host not in _LOOPBACK:
         raise _err("tls", '= "none" is only for a server on this machine (host = "127.0.0.1")')
-    confidence = data.get("min_confidence", "medium")
-    if not isinstance(confidence, str):
-        raise _err("min_confidence", "must be one of low, medium, high, certain")
-    try:
-        min_confidence = Confidence.parse(confidence)
-    except ValueError as exc:
-        raise _err("min_confidence", str(exc)) from None
+    min_confidence = _READER.confidence(data)
     delay = data.get("follow_up_delay", 0.0)
     if not isinstance(delay, (int, float)) or isinstance(delay, bool) or not 0 <= delay <= 60:
         raise _err("follow_up_delay", "must be a number of seconds from 0 to 60")
