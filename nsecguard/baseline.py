@@ -101,13 +101,21 @@ def write(path: str | os.PathLike[str], findings: Iterable[Finding]) -> bool:
     p = Path(path)
     shown = _shown(os.fspath(p))
     text = render(findings)
-    try:
-        if p.read_text(encoding="utf-8") == text:
-            return False
-    except (OSError, UnicodeDecodeError):
-        pass
     if not p.parent.is_dir():
         raise FatalError(f"{shown}: cannot write baseline: its directory does not exist")
+    if not _special(p):
+        try:
+            if p.read_text(encoding="utf-8") == text:
+                return False
+        except (OSError, UnicodeDecodeError):
+            pass
+    else:  # /dev/null, a pipe: write into it, never replace it with a file
+        try:
+            with open(p, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise FatalError(f"{shown}: cannot write baseline ({exc.strerror or type(exc).__name__})") from None
+        return True
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".nsecguard-baseline.")
@@ -127,3 +135,14 @@ def apply(result: ScanResult, known: frozenset[str]) -> None:
     kept = [f for f in result.findings if f.fingerprint not in known]
     result.suppressed += len(result.findings) - len(kept)
     result.findings[:] = kept
+
+
+def _special(p: Path) -> bool:
+    """Is `p` there and neither a regular file nor a directory (a device, a pipe)?"""
+    import stat
+
+    try:
+        mode = os.stat(p).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,23 @@ def test_bad_baselines_are_errors_that_do_not_echo(tmp_path: Path) -> None:
     bad.write_text("{}")
     with pytest.raises(FatalError, match="not an nsecguard baseline"):
         baseline.load(bad)
+
+
+def test_a_baseline_written_to_a_pipe_or_device_writes_into_it(tmp_path: Path) -> None:
+    """`--write-baseline /dev/null` (or a named pipe) must not replace the device with a file."""
+    import stat
+    import threading
+
+    from nsecguard import baseline
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    assert baseline.write(fifo, [])
+    reader.join(10)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert b"{" in got[0]
+    assert baseline.write(os.devnull, [])
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
