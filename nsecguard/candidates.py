@@ -13,32 +13,59 @@ import sys
 from collections.abc import Callable
 from functools import lru_cache
 
-NSEC = 1
-HEX = 2
-NCRYPTSEC = 4
-URI = 8
-BASE64 = 16
-BYTES = 32
-
-# A key as 32 numbers in brackets: `Uint8Array(32) [ 59, 240, … ]` (how Node prints nostr-tools'
-# keys), Rust `[0x3b, …]`, Go `[]byte{…}`, a Python list. Exactly 32, each of 1-3 digits.
-_BYTE = rb"(?:0[xX][0-9a-fA-F]{1,2}|[0-9]{1,3})"
-BYTE_ARRAY = rb"[\[{(]\s*" + _BYTE + rb"(?:\s*,\s*" + _BYTE + rb"){31}\s*,?\s*[\]})]"
+from nsecguard import rules
+from nsecguard.rules.base import Detector
 
 # Any base64 token that can hold a key is at least 84 characters long (a 64-hex key encodes to
 # 88, an nsec to 84), or, wrapped by `base64`/MIME, 76 to a line. One plain run of the alphabet
 # is the cheapest sign (Hyperscan: ~3 GB/s with the rest, against ~1.2 with per-literal
 # signatures) and fires in well under 1% of source files; `engine` then checks tokens exactly.
 _B64_RUN = rb"[A-Za-z0-9+/_-]{76}"
+_FALLBACK_B64 = re.compile(_B64_RUN)
 
-_PATTERNS: tuple[tuple[int, bytes, bool], ...] = (
-    (NSEC, rb"nsec1", True),
-    (HEX, rb"[0-9a-fA-F]{64}", False),
-    (NCRYPTSEC, rb"ncryptsec1", True),
-    (URI, rb"bunker://|nostrconnect://|walletconnect|bunker%3a|nostrconnect%3a", True),
-    (BASE64, _B64_RUN, False),
-    (BYTES, BYTE_ARRAY, False),
-)
+BASE64 = 1  # the engine's own pattern (it decodes and scans inside); each detector has the next bits
+
+
+def bit(detector: Detector) -> int:
+    """The bit of the prefilter's mask that says `detector`'s patterns matched."""
+    return _bits()[detector.name]
+
+
+@lru_cache(maxsize=1)
+def _bits() -> dict[str, int]:
+    return {d.name: 1 << (i + 1) for i, d in enumerate(rules.detectors())}
+
+
+# the 0.1 names of the bits (tests and benchmarks use them)
+_OLD_NAMES = {
+    "NSEC": "nsec",
+    "NCRYPTSEC": "ncryptsec",
+    "URI": "connection-uri",
+    "HEX": "hex",
+    "BYTES": "byte-array",
+}
+
+
+def __getattr__(name: str) -> int:
+    detector = _OLD_NAMES.get(name)
+    if detector is None:
+        raise AttributeError(f"module 'nsecguard.candidates' has no attribute {name!r}")
+    return _bits()[detector]
+
+
+def forget() -> None:
+    """The rules changed (`rules.register`): build the bits and the pattern database anew."""
+    _bits.cache_clear()
+    get_prefilter.cache_clear()
+
+
+def patterns() -> tuple[tuple[int, bytes, bool], ...]:
+    """(bit, pattern, caseless) of every first-pass pattern."""
+    out = [(BASE64, _B64_RUN, False)]
+    for d in rules.detectors():
+        out.extend((bit(d), p, d.caseless) for p in d.patterns)
+    return tuple(out)
+
 
 Prefilter = Callable[[bytes], int]
 
@@ -55,6 +82,7 @@ def _hyperscan_prefilter() -> Prefilter | None:
         return None
     import zlib
 
+    _PATTERNS = patterns()
     ident = repr((_PATTERNS, getattr(hyperscan, "__version__", "?"), sys.platform, os.uname().machine))
     key = f"{zlib.crc32(ident.encode()):08x}{len(ident):x}"
     cached = os.path.join(_cache_dir(), f"hs-{key}.db")
@@ -121,30 +149,12 @@ def _store(path: str, blob: bytes) -> None:
         pass  # a read-only home only costs the compile time on the next start
 
 
-_HEX_MAP = bytes(1 if chr(i) in "0123456789abcdefABCDEF" else 0 for i in range(256))
-_HEX_RUN = b"\x01" * 64
-_FALLBACK_B64 = re.compile(_B64_RUN)
-_FALLBACK_BYTES = re.compile(BYTE_ARRAY)
-
-
-_URI_MARKS = (b"bunker://", b"nostrconnect://", b"walletconnect", b"bunker%3a", b"nostrconnect%3a")
-
-
 def python_prefilter(buf: bytes) -> int:
     low = buf.lower()
-    mask = 0
-    if b"nsec1" in low:
-        mask |= NSEC
-    if b"ncryptsec1" in low:
-        mask |= NCRYPTSEC
-    if any(scheme in low for scheme in _URI_MARKS):
-        mask |= URI
-    if _HEX_RUN in buf.translate(_HEX_MAP):
-        mask |= HEX
-    if _FALLBACK_B64.search(buf):
-        mask |= BASE64
-    if b"," in buf and _FALLBACK_BYTES.search(buf):
-        mask |= BYTES
+    mask = BASE64 if _FALLBACK_B64.search(buf) else 0
+    for d in rules.detectors():
+        if d.fallback(buf, low):
+            mask |= bit(d)
     return mask
 
 

@@ -7,21 +7,77 @@ and by a fingerprint computed from the public key.
 from __future__ import annotations
 
 import enum
-from typing import Any, NamedTuple
+from collections.abc import Iterator
+from typing import Any, ClassVar, NamedTuple
 
 
-class Kind(str, enum.Enum):
-    """Stable identifiers (they appear in baselines and other tools' configs: never rename)."""
+class _KindMeta(type):
+    def __iter__(cls) -> Iterator[Kind]:
+        return iter(list(Kind._defined.values()))
 
-    NSEC = "nsec"
-    HEX = "hex-key"
-    NCRYPTSEC = "ncryptsec"
-    BUNKER = "bunker-secret"
-    NOSTRCONNECT = "nostrconnect-secret"
-    NWC = "nwc-secret"
+    def __len__(cls) -> int:
+        return len(Kind._defined)
+
+
+class Kind(str, metaclass=_KindMeta):
+    """A stable identifier of a kind of secret (baselines and other tools' configs hold it:
+    never rename one). Each is defined once, by its rule (`nsecguard.rules`), with
+    `Kind.define`; `Kind("nsec")` returns that one object, and an undefined name is a
+    ValueError. Iterating `Kind` gives every defined kind, in the order they were defined."""
+
+    _defined: ClassVar[dict[str, Kind]] = {}
+
+    NSEC: ClassVar[Kind]
+    HEX: ClassVar[Kind]
+    NCRYPTSEC: ClassVar[Kind]
+    BUNKER: ClassVar[Kind]
+    NOSTRCONNECT: ClassVar[Kind]
+    NWC: ClassVar[Kind]
+
+    def __new__(cls, value: str) -> Kind:
+        known = cls._defined.get(value)
+        if known is None:
+            raise ValueError(f"{value!r} is not a kind of secret nsecguard knows")
+        return known
+
+    @classmethod
+    def define(cls, value: str) -> Kind:
+        """The kind named `value`, made the first time (a rule module calls this once)."""
+        known = cls._defined.get(value)
+        if known is None:
+            if not value or not all(c.islower() or c.isdigit() or c == "-" for c in value):
+                raise ValueError(f"a kind is lower-case letters, digits and '-', not {value!r}")
+            known = str.__new__(cls, value)
+            cls._defined[value] = known
+        return known
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
 
     def __str__(self) -> str:
-        return self.value
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"Kind({str.__str__(self)!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Kind, (str.__str__(self),))
+
+    def __copy__(self) -> Kind:
+        return self
+
+    def __deepcopy__(self, memo: object) -> Kind:
+        return self
+
+
+# The kinds of 0.1, in their order (a rule of the same name defines each one's behaviour)
+Kind.NSEC = Kind.define("nsec")
+Kind.HEX = Kind.define("hex-key")
+Kind.NCRYPTSEC = Kind.define("ncryptsec")
+Kind.BUNKER = Kind.define("bunker-secret")
+Kind.NOSTRCONNECT = Kind.define("nostrconnect-secret")
+Kind.NWC = Kind.define("nwc-secret")
 
 
 class Confidence(enum.IntEnum):
@@ -65,25 +121,6 @@ class Severity(str, enum.Enum):
         return self.value
 
 
-KIND_SEVERITY = {
-    Kind.NSEC: Severity.CRITICAL,
-    Kind.HEX: Severity.CRITICAL,
-    Kind.NWC: Severity.CRITICAL,
-    Kind.BUNKER: Severity.HIGH,
-    Kind.NOSTRCONNECT: Severity.HIGH,
-    Kind.NCRYPTSEC: Severity.MEDIUM,
-}
-
-KIND_TITLE = {
-    Kind.NSEC: "Nostr private key (nsec)",
-    Kind.HEX: "Nostr private key (hex)",
-    Kind.NCRYPTSEC: "Encrypted Nostr private key (ncryptsec, NIP-49)",
-    Kind.BUNKER: "Remote-signer connection secret (bunker://, NIP-46)",
-    Kind.NOSTRCONNECT: "Remote-signer connection secret (nostrconnect://, NIP-46)",
-    Kind.NWC: "Wallet-connect spending key (nostr+walletconnect://, NIP-47)",
-}
-
-
 class Finding(NamedTuple):
     kind: Kind
     confidence: Confidence
@@ -116,3 +153,13 @@ class Finding(NamedTuple):
 
     def moved(self, **changes: Any) -> Finding:
         return self._replace(**changes)
+
+
+def __getattr__(name: str) -> Any:
+    """`KIND_SEVERITY` and `KIND_TITLE` of 0.1, read from the rules (`nsecguard.rules`)."""
+    if name in ("KIND_SEVERITY", "KIND_TITLE"):
+        from nsecguard import rules
+
+        field = "severity" if name == "KIND_SEVERITY" else "title"
+        return {r.kind: getattr(r, field) for r in rules.all_rules()}
+    raise AttributeError(f"module 'nsecguard.model' has no attribute {name!r}")

@@ -17,15 +17,10 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
+from nsecguard import rules
 from nsecguard.engine import DEFAULT_OPTIONS, Options, scan_text
-from nsecguard.model import Finding, Kind
+from nsecguard.model import Finding
 
-PLACEHOLDER = {
-    Kind.NCRYPTSEC: "[encrypted key removed]",
-    Kind.BUNKER: "[secret removed]",
-    Kind.NOSTRCONNECT: "[secret removed]",
-    Kind.NWC: "[secret removed]",
-}
 UNSAFE_TEXT = "[text removed: nsecguard could not make it safe]"
 MAX_ROUNDS = 4  # rescans of the output; what is still found after them, nothing of it is kept
 MAX_LITERALS = 64  # secrets without a public key searched for elsewhere in the text, per text
@@ -51,7 +46,7 @@ class _Span(NamedTuple):
 def replacement_for(finding: Finding) -> str:
     if finding.npub is not None:
         return f"nostr:{finding.npub}"
-    return PLACEHOLDER.get(finding.kind, "[secret removed]")
+    return rules.rule(finding.kind).replacement
 
 
 def _chat_options(options: Options) -> Options:
@@ -90,9 +85,10 @@ def _spans(text: str, findings: list[Finding]) -> list[_Span]:
     occurrence of a secret that has no public key, and overlapping ones merged into one."""
     raw: list[_Span] = []
     literals: dict[str, str] = {}
+    key_kinds = rules.key_kinds()
     for f in findings:
         start = f.start
-        if f.kind in (Kind.NSEC, Kind.HEX):
+        if f.kind in key_kinds:
             for prefix in _ABSORBED_PREFIXES:
                 if text[max(0, start - len(prefix)) : start].lower() == prefix:
                     start -= len(prefix)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from nsecguard import rules
 from nsecguard.chat import texts
 from nsecguard.chat.journal import Entry, Journal, steps_of
 from nsecguard.chat.message import Message
@@ -100,11 +101,12 @@ def find_secrets(
     replacement (internal: never logged or posted). Shared by every platform's guard."""
     findings: dict[str, Finding] = {}
     secrets: set[tuple[str, str]] = set()
+    key_kinds = rules.key_kinds()
     for text in texts:
         for f in scan_text(text, options=options):
             findings.setdefault(f.fingerprint, f)
             secret = text[f.start : f.end]
-            if f.kind in (Kind.NSEC, Kind.HEX) and len(secret) >= 66 and secret[:2].lower() == "0x":
+            if f.kind in key_kinds and len(secret) >= 66 and secret[:2].lower() == "0x":
                 secret = secret[2:]
             secrets.add((secret, replacement_for(f)))
     return findings, secrets

@@ -9,52 +9,15 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 
+from nsecguard import rules
 from nsecguard.model import Kind
-
-KIND_WORDS = {
-    Kind.NSEC: "a Nostr private key (nsec)",
-    Kind.HEX: "a Nostr private key (hex)",
-    Kind.NCRYPTSEC: "an encrypted Nostr private key (ncryptsec)",
-    Kind.BUNKER: "a remote-signer secret (bunker://)",
-    Kind.NOSTRCONNECT: "a remote-signer secret (nostrconnect://)",
-    Kind.NWC: "a wallet-connect secret (nostr+walletconnect://)",
-}
-
-# What to do now, per kind of secret.
-ADVICE = {
-    "key": (
-        "That key is compromised for good, even though the message is gone: servers, "
-        "notifications, bridges and other people's devices may keep copies. "
-        "Create a new key now, move your profile and follows to it, and tell your followers. "
-        "Never paste a private key (nsec or hex) anywhere: no app, person or support chat needs it."
-    ),
-    "ncryptsec": (
-        "That encrypted key is only as safe as its password now: anyone who saved the message can "
-        "try passwords offline for ever. Move to a new key soon, and at once if the password is weak."
-    ),
-    "signer": (
-        "Anyone holding that connection string can ask your remote signer to sign for you. "
-        "Revoke that connection in your signer (bunker) now and make a new one; "
-        "your key itself did not leak."
-    ),
-    "wallet": (
-        "Anyone holding that string can spend from the connected wallet. "
-        "Revoke that wallet connection in your wallet now and make a new one."
-    ),
-}
-_ADVICE_OF = {
-    Kind.NSEC: "key",
-    Kind.HEX: "key",
-    Kind.NCRYPTSEC: "ncryptsec",
-    Kind.BUNKER: "signer",
-    Kind.NOSTRCONNECT: "signer",
-    Kind.NWC: "wallet",
-}
 
 
 def what_leaked(kinds: Iterable[Kind]) -> str:
     """`a Nostr private key (nsec) and a remote-signer secret (bunker://)`."""
-    words = dict.fromkeys(KIND_WORDS.get(k, str(k)) for k in sorted(set(kinds), key=str))
+    words = dict.fromkeys(
+        _rule_of(k).chat_words if _known(k) else str(k) for k in sorted(set(kinds), key=str)
+    )
     return " and ".join(words) or "a secret"
 
 
@@ -63,8 +26,25 @@ def removal_reason(kinds: Iterable[Kind]) -> str:
 
 
 def advice_for(kinds: Iterable[Kind]) -> str:
-    groups = dict.fromkeys(_ADVICE_OF.get(k, "key") for k in sorted(set(kinds), key=str))
-    return " ".join(ADVICE[g] for g in sorted(groups, key=list(ADVICE).index))
+    """What to do now, once per piece of advice (an nsec and a hex key get one), in the
+    rules' order."""
+    default = rules.rule(Kind.NSEC).chat_advice
+    said = dict.fromkeys(_rule_of(k).chat_advice if _known(k) else default for k in _in_order(kinds))
+    return " ".join(said)
+
+
+def _in_order(kinds: Iterable[Kind]) -> list[Kind]:
+    """The kinds in the rules' order (unknown kinds last)."""
+    order = {r.kind: i for i, r in enumerate(rules.all_rules())}
+    return sorted(set(kinds), key=lambda k: (order.get(k, len(order)), str(k)))
+
+
+def _known(kind: Kind) -> bool:
+    return any(r.kind == kind for r in rules.all_rules())
+
+
+def _rule_of(kind: Kind) -> rules.Rule:
+    return rules.rule(kind)
 
 
 def html_lines(text: str) -> str:

@@ -12,8 +12,8 @@ import os
 import urllib.parse
 from typing import Any, TextIO
 
-from nsecguard import __version__
-from nsecguard.model import KIND_SEVERITY, KIND_TITLE, Finding, Kind, Severity
+from nsecguard import __version__, rules
+from nsecguard.model import Finding, Kind, Severity
 from nsecguard.result import ScanResult
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -24,44 +24,24 @@ _NUMBERS = frozenset({"commits"})  # front-end data that is a count: a JSON numb
 _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning"}
 _SECURITY_SEVERITY = {Severity.CRITICAL: "9.8", Severity.HIGH: "8.1", Severity.MEDIUM: "5.9"}
 
-_ROTATE = (
-    "Remove the key from the file and from every copy, and move the account to a new key: a "
-    "leaked Nostr private key cannot be revoked, and anyone who saw it can sign as its owner. "
-    "If the key never left your machine (never pushed, published or shared), removing it is "
-    'enough. A public test vector? Allow it by npub (`allow = ["npub1..."]` under '
-    "`[tool.nsecguard]`) or put `nsecguard: allow` in a comment on its line."
-)
-_HELP = {
-    Kind.NSEC: "A bech32 `nsec1...` private key (NIP-19) with a valid checksum. " + _ROTATE,
-    Kind.HEX: "A 64-hex-digit Nostr private key, recognised by its name or by its own public key "
-    "standing near it. " + _ROTATE,
-    Kind.NCRYPTSEC: "A password-encrypted private key (`ncryptsec1...`, NIP-49). Anyone holding it "
-    "can guess passwords offline: remove it, and move to a new key if the password is weak.",
-    Kind.BUNKER: "The `secret=` of a `bunker://` remote-signer URI (NIP-46) grants a signer "
-    "connection: remove it and revoke the connection in your signer.",
-    Kind.NOSTRCONNECT: "The `secret=` of a `nostrconnect://` URI (NIP-46) grants a signer "
-    "connection: remove it and revoke the connection in your signer.",
-    Kind.NWC: "The `secret=` of a `nostr+walletconnect://` URI (NIP-47) is a key that can spend "
-    "from the wallet: remove it and revoke the connection in your wallet now.",
-}
-
 
 def rule_id(kind: Kind) -> str:
     return f"nsecguard/{kind.value}"
 
 
 def _rule(kind: Kind) -> dict[str, Any]:
-    severity = KIND_SEVERITY[kind]
+    rule = rules.rule(kind)
+    severity = rule.severity
     return {
         "id": rule_id(kind),
         "name": "".join(part.capitalize() for part in kind.value.split("-")) + "Leak",
-        "shortDescription": {"text": f"Leaked {KIND_TITLE[kind]}"},
-        "fullDescription": {"text": _HELP[kind].split(". ")[0] + "."},
-        "help": {"text": _HELP[kind], "markdown": _HELP[kind]},
+        "shortDescription": {"text": f"Leaked {rule.title}"},
+        "fullDescription": {"text": rule.help.split(". ")[0] + "."},
+        "help": {"text": rule.help, "markdown": rule.help},
         "defaultConfiguration": {"level": _LEVEL[severity]},
         "properties": {
             "tags": ["security", "secret", "nostr"],
-            "precision": "very-high" if kind is not Kind.HEX else "high",
+            "precision": rule.precision,
             "problem.severity": "error" if _LEVEL[severity] == "error" else "warning",
             "security-severity": _SECURITY_SEVERITY[severity],
         },
@@ -109,7 +89,7 @@ def _result(f: Finding, index: int) -> dict[str, Any]:
 
 
 def document(result: ScanResult) -> dict[str, Any]:
-    kinds = list(Kind)
+    kinds = [r.kind for r in rules.all_rules()]
     notifications = [{"level": "error", "message": {"text": e}} for e in result.errors]
     invocation: dict[str, Any] = {"executionSuccessful": not result.errors}
     if notifications:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
-from nsecguard.model import Finding, Kind
+from nsecguard import rules
+from nsecguard.model import Finding
 from nsecguard.output import escape_controls
 from nsecguard.result import ScanResult
 
@@ -79,7 +80,7 @@ def write(
         )
         if advice:
             stream.write(advice + "\n")
-        elif any(f.kind in (Kind.NSEC, Kind.HEX) for f in result.findings):
+        elif any(f.kind in rules.key_kinds() for f in result.findings):
             stream.write(ADVICE + "\n")
     elif result.errors:  # an incomplete scan must not sound like a clean one
         errors = len(result.errors)

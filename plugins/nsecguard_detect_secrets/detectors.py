@@ -28,18 +28,11 @@ from detect_secrets.core.potential_secret import PotentialSecret
 from detect_secrets.plugins.base import BasePlugin
 from detect_secrets.settings import get_settings
 
-from nsecguard import Finding, Kind, scan_text
+from nsecguard import Finding, Kind, rules, scan_text
 from nsecguard_detect_secrets import notes
 
-# Stable names (baselines store them; a test pins them).
-SECRET_TYPES: dict[Kind, str] = {
-    Kind.NSEC: "Nostr Private Key (nsec)",
-    Kind.HEX: "Nostr Private Key (hex)",
-    Kind.NCRYPTSEC: "Nostr Encrypted Private Key (ncryptsec)",
-    Kind.BUNKER: "Nostr Remote Signer Secret (bunker)",
-    Kind.NOSTRCONNECT: "Nostr Remote Signer Secret (nostrconnect)",
-    Kind.NWC: "Nostr Wallet Connect Secret",
-}
+# Stable names (baselines store them; a test pins them): each rule's `secret_type`.
+SECRET_TYPES: dict[Kind, str] = {r.kind: r.secret_type or f"Nostr {r.title}" for r in rules.all_rules()}
 
 
 @dataclass(frozen=True)
@@ -246,7 +239,7 @@ class NostrWalletConnectDetector(_NostrDetector):
     secret_type = SECRET_TYPES[Kind.NWC]
 
 
-PLUGINS: tuple[type[_NostrDetector], ...] = (
+_NAMED = (
     NostrNsecDetector,
     NostrHexKeyDetector,
     NostrNcryptsecDetector,
@@ -254,3 +247,31 @@ PLUGINS: tuple[type[_NostrDetector], ...] = (
     NostrConnectSecretDetector,
     NostrWalletConnectDetector,
 )
+
+
+def _class_for(rule: rules.Rule) -> type[_NostrDetector]:
+    """A plugin class for a rule that has no hand-named one (a kind added after 0.1):
+    `mnemonic` -> `NostrMnemonicDetector`."""
+    name = "Nostr" + "".join(part.capitalize() for part in rule.kind.value.split("-")) + "Detector"
+    attrs = {
+        "__doc__": rule.title,
+        "__module__": __name__,
+        "kind": rule.kind,
+        "secret_type": SECRET_TYPES[rule.kind],
+    }
+    return type(name, (_NostrDetector,), attrs)
+
+
+_GENERATED = tuple(_class_for(r) for r in rules.all_rules() if r.kind not in {c.kind for c in _NAMED})
+globals().update({c.__name__: c for c in _GENERATED})
+
+# one plugin per rule, in the rules' order
+PLUGINS: tuple[type[_NostrDetector], ...] = (*_NAMED, *_GENERATED)
+__all__ = [
+    "PLUGINS",
+    "SECRET_TYPES",
+    "LineSecret",
+    "portable_path",
+    "secrets_on_line",
+    *(c.__name__ for c in PLUGINS),
+]

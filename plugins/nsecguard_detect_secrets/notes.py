@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from nsecguard import Finding
-from nsecguard.model import KIND_TITLE
+from nsecguard import Finding, rules
 
 
 class Note(NamedTuple):
@@ -28,7 +27,7 @@ def describe(finding: Finding) -> Note:
         f"fingerprint {finding.fingerprint})"
     )
     owner = f"of {finding.npub}" if finding.npub else f"fingerprint {finding.fingerprint}"
-    return Note(text, f"<{KIND_TITLE[finding.kind]} {owner}>")
+    return Note(text, f"<{rules.rule(finding.kind).title} {owner}>")
 
 
 def remember(secret_hash: str, note: Note) -> None:

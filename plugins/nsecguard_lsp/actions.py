@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from nsecguard import rules
 from nsecguard.model import Finding, Kind
 
 ENV_NAMES = {
@@ -114,7 +115,7 @@ def edits_for(finding: Finding, text: str, language: str) -> list[Edit]:
     """The quick fixes for one finding, best first."""
     out: list[Edit] = []
     start, end = finding.start, finding.end
-    if finding.npub and finding.kind in (Kind.NSEC, Kind.HEX):
+    if finding.npub and finding.kind in rules.key_kinds():
         out.append(Edit(f"Replace the key with nostr:{finding.npub}", start, end, f"nostr:{finding.npub}"))
     style = STYLES.get(language, DEFAULT_STYLE)
     name = env_name(finding)

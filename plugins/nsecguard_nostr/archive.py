@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from nsecguard import rules
 from nsecguard.engine import Options
-from nsecguard.model import KIND_SEVERITY, Kind
+from nsecguard.model import Kind
 from nsecguard_nostr.event import EVERYTHING, RELAY_OPTIONS, EventFilter, checked_id, scan_event
 
 try:
@@ -91,7 +92,7 @@ class KeyRecord:
 
     @property
     def severity(self) -> str:
-        return min((KIND_SEVERITY[Kind(k)].value for k in self.kinds), key=_SEVERITY_ORDER.__getitem__)
+        return min((rules.rule(Kind(k)).severity.value for k in self.kinds), key=_SEVERITY_ORDER.__getitem__)
 
     def to_dict(self, max_ids: int = 20) -> dict[str, Any]:
         ids = sorted(self.events.items(), key=lambda item: (item[1], item[0]))

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal, NamedTuple
 
-from nsecguard import bech32, keys
+from nsecguard import bech32, keys, rules
 from nsecguard.engine import Options, scan_text
 from nsecguard.model import Confidence, Finding, Kind, Severity
 from nsecguard.sanitizer import replacement_for
@@ -50,7 +50,7 @@ class DraftFinding(NamedTuple):
 
     @property
     def is_private_key(self) -> bool:
-        return self.finding.kind in (Kind.NSEC, Kind.HEX)
+        return self.finding.kind in rules.key_kinds()
 
 
 class DraftCheck(NamedTuple):
@@ -106,7 +106,7 @@ def _swap(text: str, findings: Sequence[Finding], *, pubkey_tag: bool = False) -
         start = f.start
         if pubkey_tag and f.pubkey is not None and text[:start].strip() == "" and text[f.end :].strip() == "":
             return f.pubkey
-        if f.kind in (Kind.NSEC, Kind.HEX):
+        if f.kind in rules.key_kinds():
             for prefix in _ABSORBED_PREFIXES:
                 if text[max(0, start - len(prefix)) : start].lower() == prefix:
                     start -= len(prefix)
@@ -285,6 +285,9 @@ def _secret_warning(f: DraftFinding) -> str:
             "passwords against it offline, for as long as they like. It has been removed. If its "
             "password is not long and random, move to a new key."
         )
+    if kind not in (Kind.BUNKER, Kind.NOSTRCONNECT):  # a kind added since: its rule's words
+        rule = rules.rule(kind)
+        return f"STOP: {place} {rule.chat_words}. It has been removed. {rule.chat_advice}"
     return (
         f"STOP: {place} a remote-signer connection secret (bunker:// or nostrconnect://): whoever "
         "reads it may connect to your signer and sign as you. It has been removed. Revoke this "
@@ -345,7 +348,7 @@ def _login_secret(f: Finding, user_hex: str | None, expects: Expects) -> LoginCh
     title = {
         Kind.NCRYPTSEC: "an encrypted private key (ncryptsec)",
         Kind.NWC: "a wallet-connect secret that can spend from your wallet",
-    }.get(f.kind, "a remote-signer connection secret")
+    }.get(f.kind, rules.rule(f.kind).noun)
     message = f"This is {title}, not a public key. Never type it into a field like this.{instead}."
     return LoginCheck(True, False, str(f.kind), message)
 

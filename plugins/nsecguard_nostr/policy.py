@@ -20,9 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from nsecguard import candidates, output
+from nsecguard import candidates, output, rules
 from nsecguard.engine import Options
-from nsecguard.model import Kind
 from nsecguard_nostr.event import (
     EVERYTHING,
     INVALID_ID,
@@ -90,26 +89,15 @@ class Malformed(ValueError):
 
 
 def _title(leak: Leak) -> str:
-    kind = leak.finding.kind
+    rule = rules.rule(leak.finding.kind)
     npub = leak.finding.npub
-    if kind in (Kind.NSEC, Kind.HEX):
+    if rule.is_key:
         return f"your own private key ({npub})" if leak.own else f"the private key of {npub}"
-    if kind is Kind.NWC:
-        return f"a wallet-connect spending secret{f' (key of {npub})' if npub else ''}"
-    if kind is Kind.NCRYPTSEC:
-        return "an encrypted private key (ncryptsec)"
-    return "a remote-signer connection secret"
+    return rule.noun + (f" (key of {npub})" if npub else "")
 
 
 def _advice(leak: Leak) -> str:
-    kind = leak.finding.kind
-    if kind in (Kind.NSEC, Kind.HEX):
-        return "that key is compromised: stop using it and move to a new key"
-    if kind is Kind.NWC:
-        return "revoke this connection in your wallet now"
-    if kind is Kind.NCRYPTSEC:
-        return "anyone can guess passwords against it offline: move to a new key if the password is weak"
-    return "revoke this connection in your signer"
+    return rules.rule(leak.finding.kind).action
 
 
 def reject_message(leaks: list[Leak]) -> str:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from typing import NamedTuple
 
-from nsecguard.model import KIND_TITLE, Kind
+from nsecguard import rules
+from nsecguard.model import Kind
 
 
 class LeakFacts(NamedTuple):
@@ -38,7 +39,7 @@ _WHAT_NOW = (
 
 def owner_warning(facts: LeakFacts, *, deleted: bool) -> str:
     """To the leaked key's owner."""
-    title = KIND_TITLE.get(facts.kind, str(facts.kind))
+    title = _title(facts.kind)
     lines = [
         "Security warning from an nsecguard sentinel.",
         "",
@@ -66,7 +67,7 @@ def owner_warning(facts: LeakFacts, *, deleted: bool) -> str:
 
 def author_warning(facts: LeakFacts) -> str:
     """To the author of the event, when the key is someone else's."""
-    title = KIND_TITLE.get(facts.kind, str(facts.kind))
+    title = _title(facts.kind)
     return "\n".join(
         [
             "Security warning from an nsecguard sentinel.",
@@ -82,3 +83,10 @@ def author_warning(facts: LeakFacts) -> str:
             "This message is sent once per key. Nothing here asks you for anything.",
         ]
     )
+
+
+def _title(kind: Kind) -> str:
+    try:
+        return rules.rule(kind).title
+    except KeyError:
+        return str(kind)

@@ -14,10 +14,9 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from nsecguard import bech32, keys
+from nsecguard import bech32, keys, rules
 from nsecguard.cli import scrub
 from nsecguard.engine import Options
-from nsecguard.model import Kind
 from nsecguard_nostr.event import RELAY_OPTIONS, EventFilter, Leak
 from nsecguard_nostr.watch import messages, scan
 from nsecguard_nostr.watch.store import Sighting, Store
@@ -25,7 +24,7 @@ from nsecguard_nostr.watch.store import Sighting, Store
 log = logging.getLogger("nsecguard.watch")
 
 # the kinds whose finding is the account key itself (an NWC or bunker secret is not an account)
-ACCOUNT_KEY_KINDS = frozenset({Kind.NSEC, Kind.HEX})
+ACCOUNT_KEY_KINDS = rules.key_kinds()  # the private key itself, in any form
 SEEN_MAX = 200_000  # event ids remembered in memory for de-duplication
 
 
