@@ -114,7 +114,9 @@ def write(path: str | os.PathLike[str], findings: Iterable[Finding]) -> bool:
             with open(p, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)
         except OSError as exc:
-            raise FatalError(f"{shown}: cannot write baseline ({exc.strerror or type(exc).__name__})") from None
+            raise FatalError(
+                f"{shown}: cannot write baseline ({exc.strerror or type(exc).__name__})"
+            ) from None
         return True
     tmp = None
     try:
