@@ -133,10 +133,11 @@ def _from(sender: str, room: str | None = None, *, other_than: str | None = None
 
 
 async def _guard_one(user: Any, bot: BotProcess, planted: str, posted_nsec: str, npub: str) -> None:
-    """One user's room: name, topic and display name set to `planted`, then a leak to answer."""
+    """One user's room: created with `planted` as its name, then name, topic and display name
+    set to it, then a leak to answer."""
     import nio
 
-    room = await user.create_room([bot.user_id], bot_level=50, name="every input")
+    room = await user.create_room([bot.user_id], bot_level=50, name=planted)  # (and at creation)
     await user.wait_for(
         lambda s: (
             s.room_id == room and s.type == "m.room.member" and s.source.get("state_key") == bot.user_id
