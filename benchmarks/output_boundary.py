@@ -7,10 +7,13 @@ do the same work on the same generated inputs, in the same run:
 - a hook run: `scan --staged` of ten staged 20 KB files in a fresh repository (clean, and with
   one staged key, whose report the boundary scrubs);
 - `scan` of a tree of 3,000 small files (one with a key);
-- the per-line cost of `scrub` (a report line, a relay-policy log line), in process.
+- the per-line cost of `scrub` (a report line, a relay-policy log line), in process;
+- start-up: `nsecguard --version`, `scan` of one tiny file and `inspect` of a generated nsec on stdin,
+  20 runs each, interleaved with the reference and with `python -c pass` (the interpreter's
+  own start, the floor), and what `python -X importtime` charges `nsecguard.output` in each.
 
 Prints medians and the ratio this/reference. Usage:
-    python benchmarks/output_boundary.py [RUNS] [--ref REV]
+    python benchmarks/output_boundary.py [RUNS] [--ref REV] [--startup-only]
 """
 
 from __future__ import annotations
@@ -42,10 +45,13 @@ def export(rev: str, dest: Path) -> Path:
     return out
 
 
-def runner(src: Path) -> tuple[list[str], dict[str, str]]:
+def runner(src: Path, pycache: Path) -> tuple[list[str], dict[str, str]]:
+    """How to run nsecguard from `src`. With bytecode caches (in `pycache`), as an installed
+    package has them: without (PYTHONDONTWRITEBYTECODE), every start compiles every module."""
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
         "PYTHONPATH": os.pathsep.join([str(src), str(src / "plugins")]),
+        "PYTHONPYCACHEPREFIX": str(pycache),
         "NO_COLOR": "1",
         "GIT_CONFIG_NOSYSTEM": "1",
     }
@@ -130,18 +136,77 @@ def _loop(fn: object, n: int) -> float:
     return time.perf_counter() - start
 
 
+STARTUP_RUNS = 20
+
+
+def startup(
+    base: Path, this: tuple[list[str], dict[str, str]], ref: tuple[list[str], dict[str, str]]
+) -> None:
+    """Start-up of three quick commands: this checkout, the reference and `python -c pass`,
+    one run of each in turn (the machine's load hits all three alike)."""
+    tiny = base / "tiny"
+    tiny.mkdir()
+    (tiny / "a.txt").write_text("hello\n")
+    nsec = base / "nsec.txt"
+    nsec.write_text(new_key().nsec + "\n")
+    floor = [sys.executable, "-c", "pass"]
+    cases: list[tuple[str, list[str], Path | None]] = [
+        ("nsecguard --version", ["--version"], None),
+        ("nsecguard scan a.txt (tiny)", ["scan", "a.txt"], None),
+        ("nsecguard inspect < nsec", ["inspect"], nsec),
+    ]
+    print()
+    print(f"start-up, median of {STARTUP_RUNS} (python -c pass is the floor; 'over' = minus the floor)")
+    head = f"{'case':<30}{'floor':>9}{'reference':>11}{'this':>9}{'ratio':>7}"
+    print(f"{head}{'ref over':>10}{'over':>8}{'ratio':>7}")
+    for label, args, stdin in cases:
+        times: dict[str, list[float]] = {"floor": [], "ref": [], "this": []}
+        timed([*ref[0], *args], ref[1], tiny, 1, stdin)  # bytecode caches written
+        timed([*this[0], *args], this[1], tiny, 1, stdin)
+        for _ in range(STARTUP_RUNS):
+            times["floor"].append(timed(floor, this[1], tiny, 1))
+            times["ref"].append(timed([*ref[0], *args], ref[1], tiny, 1, stdin))
+            times["this"].append(timed([*this[0], *args], this[1], tiny, 1, stdin))
+        for stat, name in ((statistics.median, label), (min, "  (fastest of the runs)")):
+            f, r, t = (stat(times[k]) * 1000 for k in ("floor", "ref", "this"))
+            print(
+                f"{name:<30}{f:>7.1f}ms{r:>9.1f}ms{t:>7.1f}ms{t / r:>7.2f}"
+                f"{r - f:>8.1f}ms{t - f:>6.1f}ms{(t - f) / (r - f):>7.2f}"
+            )
+    print()
+    print("python -X importtime, cumulative µs of nsecguard.output (median of 5) in `nsecguard --version`")
+    for label, (cmd, env) in (("reference", ref), ("this", this)):
+        print(f"  {label:<10}{statistics.median(import_cost(cmd, env, tiny) for _ in range(5)):>10.0f}µs")
+
+
+def import_cost(cmd: list[str], env: dict[str, str], cwd: Path) -> int:
+    proc = subprocess.run(
+        [cmd[0], "-X", "importtime", *cmd[1:], "--version"], cwd=cwd, env=env, capture_output=True, text=True
+    )
+    for line in proc.stderr.splitlines():
+        fields = [f.strip() for f in line.split("|")]
+        if len(fields) == 3 and fields[2] == "nsecguard.output":
+            return int(fields[1])
+    return 0
+
+
 def main() -> None:
     args = sys.argv[1:]
     ref = "main"
     if "--ref" in args:
         ref = args[args.index("--ref") + 1]
         del args[args.index("--ref") : args.index("--ref") + 2]
+    only_startup = "--startup-only" in args
+    args = [a for a in args if a != "--startup-only"]
     runs = int(args[0]) if args else 5
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         ref_src = export(ref, base)
-        this_cmd, this_env = runner(ROOT)
-        ref_cmd, ref_env = runner(ref_src)
+        this_cmd, this_env = runner(ROOT, base / "pycache")
+        ref_cmd, ref_env = runner(ref_src, base / "pycache")
+        startup(base, (this_cmd, this_env), (ref_cmd, ref_env))
+        if only_startup:
+            return
         text = base / "sanitize.txt"
         rng = random.Random(3)
         text.write_text(source(rng, 10_000_000) + "".join(f"k {new_key().nsec}\n" for _ in range(100)))

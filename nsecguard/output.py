@@ -22,14 +22,20 @@ from __future__ import annotations
 
 import contextlib
 import io
-import logging
 import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any, TextIO, cast
+from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
-from nsecguard import bech32, keys
+if TYPE_CHECKING:
+    import logging
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+
+# Start-up cost: `logging` (with traceback, tokenize, threading: 5 ms), `bech32` and `keys` are
+# imported only when needed; `install` still makes every log record scrubbed from the moment
+# `logging` exists (`_LoggingHook`), and every remembered key is still spelled both ways.
 
 REMOVED = "[secret removed]"
 INVALID_ID = "<invalid id>"
@@ -97,6 +103,8 @@ _REG = _Registry()
 
 
 def _key_forms(secret: bytes) -> list[str]:
+    from nsecguard import bech32
+
     return [secret.hex(), bech32.encode("nsec", secret)]
 
 
@@ -120,6 +128,8 @@ def remember(secret: str | bytes) -> None:
             _REG.add(form)
         return
     if low.startswith("nsec1"):
+        from nsecguard import bech32
+
         decoded = bech32.decode(low[:63], hrp="nsec", repair=True)
         if decoded is not None and len(decoded.data) == 32:
             for form in _key_forms(decoded.data):
@@ -142,6 +152,7 @@ def remember_in(text: str | bytes) -> None:
     bufs = {buf for buf in bufs if python_prefilter(buf)}  # most arguments: nothing key-shaped
     if not bufs:
         return  # and no engine (nor pattern database) loaded at start-up
+    from nsecguard import keys
     from nsecguard.engine import Options, find_hits
     from nsecguard.model import Confidence
 
@@ -168,6 +179,8 @@ def public(value: str) -> None:
     _REG.public.add(low)
     caution = {low}
     if len(low) == 64 and all(c in "0123456789abcdef" for c in low):
+        from nsecguard import bech32
+
         caution.add(bech32.encode("nsec", bytes.fromhex(low)))  # its nsec-shaped twin, too
     for form in caution & _REG.forms:  # remembered from argv by caution (a pubkey filter)
         _REG.discard(form)
@@ -515,9 +528,10 @@ def install(argv: Iterable[str] = (), environ: dict[str, str] | None = None) -> 
         sys.stdout = ScrubbingText(sys.stdout)
     if sys.stderr is not None and not isinstance(sys.stderr, ScrubbingText):
         sys.stderr = ScrubbingText(sys.stderr)
-    base = logging.getLogRecordFactory()
-    if not getattr(base, "nsecguard_scrubbing", False):
-        logging.setLogRecordFactory(_scrubbed_record_factory(base))
+    if "logging" in sys.modules:
+        _scrub_log_records(sys.modules["logging"])
+    elif not any(isinstance(f, _LoggingHook) for f in sys.meta_path):
+        sys.meta_path.insert(0, _LoggingHook())
     global _INSTALLED
     _INSTALLED = True
     if "nsecguard.engine" in sys.modules:  # else the engine asks `hit_hook()` when imported
@@ -525,6 +539,42 @@ def install(argv: Iterable[str] = (), environ: dict[str, str] | None = None) -> 
 
 
 _INSTALLED = False
+
+
+def _scrub_log_records(logging_module: ModuleType) -> None:
+    base = logging_module.getLogRecordFactory()
+    if not getattr(base, "nsecguard_scrubbing", False):
+        logging_module.setLogRecordFactory(_scrubbed_record_factory(base))
+
+
+class _LoggingHook:
+    """Until something imports `logging`, nothing can log: this import hook lets the import
+    run, then puts the scrubbing record factory in place before the importer gets the module
+    (so no record is ever made without it). It removes itself once done."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> ModuleSpec | None:
+        if name != "logging":
+            return None
+        _remove_logging_hook()
+        import importlib.util
+
+        spec = importlib.util.find_spec(name)  # as the import system would have found it
+        loader = spec.loader if spec is not None else None
+        if spec is None or loader is None or not hasattr(loader, "exec_module"):
+            return spec  # (no such module, or an odd loader: `install` sees it next time)
+        run = loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            run(module)
+            if _INSTALLED:
+                _scrub_log_records(module)
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def _remove_logging_hook() -> None:
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _LoggingHook)]
 
 
 def hit_hook() -> Callable[[bytes, list[Any]], None] | None:
@@ -542,9 +592,12 @@ def uninstall() -> None:
             with contextlib.suppress(Exception):
                 stream.flush()
             setattr(sys, name, stream._raw)
-    base = logging.getLogRecordFactory()
-    if getattr(base, "nsecguard_scrubbing", False):
-        logging.setLogRecordFactory(logging.LogRecord)
+    _remove_logging_hook()
+    logging_module = sys.modules.get("logging")
+    if logging_module is not None and getattr(
+        logging_module.getLogRecordFactory(), "nsecguard_scrubbing", False
+    ):
+        logging_module.setLogRecordFactory(logging_module.LogRecord)
     if "nsecguard.engine" in sys.modules:
         sys.modules["nsecguard.engine"].set_hit_hook(None)
 

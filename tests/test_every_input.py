@@ -9,8 +9,13 @@ byte of stdout and stderr, and every file the run wrote, for the secret and for 
 16-character piece of it.
 
 **Adding an input is one line**: a `Case(name, build)` in `CASES`, where `build(tmp, value)`
-sets the input up under `tmp` and returns the runs to make (`Run(args, ...)`). Matrix display
-and room names are covered by the Matrix front-end's own tests.
+sets the input up under `tmp` and returns the runs to make (`Run(args, ...)`).
+
+Matrix display names, room names and room topics need a real Synapse: the two tests at the end
+(helpers in tests/every_input_matrix.py) plant every form at once, run the real `nsecguard
+matrix-bot` against it and grep its stdout, stderr, every file in its store and every event it
+sent; and try the same values on a Synapse running the nsecguard module, grepping its answers
+and its log. A new Matrix input goes into `every_input_matrix.bot_run` / `module_run`.
 """
 
 from __future__ import annotations
@@ -20,13 +25,14 @@ import os
 import re
 import subprocess
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pytest
 
 from nsecguard import bech32
+from tests import every_input_matrix
 
 from cli_helpers import run
 from keygen import TestKey, new_key
@@ -84,11 +90,14 @@ def assert_absent(where: str, data: bytes, secret: Secret) -> None:
     text = data.decode("utf-8", "replace").lower()
     # a key split by invisible characters (raw, or as `repr()` escapes) is still the key
     text = re.sub(r"\\u200b|\u200b", "", text)
+    # (pytest.fail, not `assert x not in text`: the assertion's report would print the secret)
     for value in secret.forbidden:
         low = value.lower()
-        assert low not in text, f"{secret.form} leaked whole into {where}"
+        if low in text:
+            pytest.fail(f"{secret.form} leaked whole into {where}", pytrace=False)
         for i in range(len(low) - PIECE + 1):
-            assert low[i : i + PIECE] not in text, f"a piece of the {secret.form} leaked into {where}"
+            if low[i : i + PIECE] in text:
+                pytest.fail(f"a piece of the {secret.form} leaked into {where}", pytrace=False)
 
 
 # -- building inputs --------------------------------------------------------------------------
@@ -421,3 +430,74 @@ def test_no_secret_leaves_through_any_input(case: Case, form: str, tmp_path: Pat
     for written in (tmp_path / "out").rglob("*"):
         if written.is_file():
             assert_absent(f"the file it wrote ({written.name})", written.read_bytes(), secret)
+
+
+# -- Matrix: display names, room names and topics, on a real Synapse -----------------------------
+
+
+def _synapse(tmp_path_factory: pytest.TempPathFactory, *, guarded: bool) -> Iterator[Any]:
+    pytest.importorskip("synapse")
+    pytest.importorskip("nio")
+    from nsecguard_matrix.local_synapse import LocalSynapse
+
+    base = tmp_path_factory.mktemp("guarded-synapse" if guarded else "synapse")
+    if not guarded:
+        hs = LocalSynapse(base)
+    else:
+        module = {"module": "nsecguard_matrix.synapse_module.NsecGuardModule", "config": {}}
+        hs = LocalSynapse(base, modules=[module])
+        hs.extra_config["log_config"] = str(every_input_matrix.guarded_log_config(base, hs.log_path))
+    hs.start()
+    try:
+        yield hs
+    finally:
+        hs.stop()
+
+
+@pytest.fixture(scope="module")
+def matrix_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from _synapse(tmp_path_factory, guarded=False)
+
+
+@pytest.fixture(scope="module")
+def guarded_matrix_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from _synapse(tmp_path_factory, guarded=True)
+
+
+@pytest.mark.slow
+async def test_no_secret_leaves_the_matrix_bot_through_names_and_topics(
+    matrix_server: Any, tmp_path: Path
+) -> None:
+    """Every form at once, one user and room each: the room's name and topic and the user's
+    display name hold the secret; the bot's safe copy and warning name the user."""
+    secrets = [make_secret(form) for form in FORMS]
+    posted = [new_key() for _ in FORMS]
+    planted = [(s.planted, k.nsec, k.npub) for s, k in zip(secrets, posted, strict=True)]
+    outputs = await every_input_matrix.bot_run(matrix_server, tmp_path, planted)
+    sent = outputs.parts["an event the bot sent (m.room.message)"].decode()
+    for label in ("room name: ", "room topic: ", "display name: "):  # it saw and answered each
+        assert label in sent
+    for where, data in outputs.parts.items():
+        for secret in secrets:
+            assert_absent(where, data, secret)
+        for k in posted:
+            assert_absent(where, data, Secret("posted nsec", k.nsec, _key_forbidden(k), True))
+
+
+@pytest.mark.slow
+async def test_no_secret_leaves_the_synapse_module_through_names_and_topics(
+    guarded_matrix_server: Any,
+) -> None:
+    secrets = [make_secret(form) for form in FORMS]
+    outputs, refused = await every_input_matrix.module_run(
+        guarded_matrix_server, [s.planted for s in secrets]
+    )
+    # a bare hex value has no context: below the module's default `medium`, it passes
+    assert dict(zip(FORMS, refused, strict=True)) == {
+        form: 0 if form in ("hex", "HEX") else 4 for form in FORMS
+    }
+    log = outputs.parts["Synapse's log"].decode("utf-8", "replace")
+    assert log.count("nsecguard: refused") == sum(refused), "the module logs each refusal"
+    for where, data in outputs.parts.items():
+        for secret in secrets:
+            assert_absent(where, data, secret)

@@ -178,6 +178,47 @@ def test_install_covers_stdout_stderr_logging_and_engine_hits(capfd: pytest.Capt
     assert_no_key(out + err, k, env_key, hit_key)
 
 
+_LATE_LOGGING = """
+import sys
+from nsecguard import output
+
+output.install(["--version"])
+assert "logging" not in sys.modules, "the boundary imports logging only when something logs"
+assert "nsecguard.keys" not in sys.modules and "nsecguard.bech32" not in sys.modules
+secret = sys.stdin.readline().strip()
+output.remember(secret)
+import logging.handlers  # the package first, by way of a submodule: still caught
+
+# a file handler: not one of the boundary's streams, only the record factory scrubs it
+logging.basicConfig(filename=sys.argv[1], format="%(message)s")
+key = secret.upper()
+logging.getLogger("nsecguard.late").warning("hex %s", key)
+logging.getLogger("a.library").error("the nsec: " + output._key_forms(bytes.fromhex(secret))[1])
+output.uninstall()
+assert logging.getLogRecordFactory() is logging.LogRecord
+assert not any(type(f).__name__ == "_LoggingHook" for f in sys.meta_path)
+"""
+
+
+def test_logging_imported_after_install_is_scrubbed_from_its_first_record(tmp_path: Path) -> None:
+    import subprocess
+
+    k = new_key()
+    log = tmp_path / "log"
+    proc = subprocess.run(
+        [sys.executable, "-c", _LATE_LOGGING, str(log)],
+        input=k.hex + "\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-500:]
+    written = log.read_text()
+    removed = written.count(output.REMOVED)  # (a local: a failing assert must not print the log)
+    assert removed == 2
+    assert_no_key(proc.stdout + proc.stderr + written, k)
+
+
 def test_open_report_is_atomic_and_fails_clearly(tmp_path: Path) -> None:
     k = new_key()
     target = tmp_path / "r.txt"
