@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nsecguard import rules
+from nsecguard import output, rules
 from nsecguard.chat import texts
 from nsecguard.chat.journal import Entry, Journal, steps_of
 from nsecguard.chat.message import Message
@@ -200,6 +200,9 @@ class Guard:
             name = await t.display_name(msg.room, msg.sender)
         except Exception:
             name = None
+        if isinstance(name, str):
+            # a name is an input like any other (on every platform): what it holds never leaves
+            output.remember_in(name)
         who = texts.Mentions(t.mention_user(msg.sender, name), [(n, t.mention_npub(n)) for n in leak.npubs])
         kinds = leak.kinds
         s = leak.secrets

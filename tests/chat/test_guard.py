@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from nsecguard.chat.guard import entry_id, inspect
 from nsecguard.chat.message import Attachment, Message
@@ -53,3 +54,21 @@ def test_the_core_imports_no_chat_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+async def test_a_name_holding_a_key_never_reaches_a_post(tmp_path: Path) -> None:
+    """The sender's display name is an input: a bare hex key in it (no context proves it) is
+    remembered by the output boundary, so no post or warning quoting the name carries it."""
+    from nsecguard.chat.guard import Guard
+    from nsecguard.chat.journal import JOURNAL_FILE, Journal
+    from tests.chat.memory import MemoryServer, MemoryTransport
+
+    named, leaked = new_key(), new_key()
+    server = MemoryServer(names={"mallory": named.hex})
+    msg = server.send("room", "mallory", f"here: {leaked.nsec}")
+    leak = await Guard(MemoryTransport(server), Journal(tmp_path)).handle(msg)
+    assert leak is not None
+    posts = [p.text + (p.html or "") for p in server.posted]
+    assert len(posts) == 2  # the safe copy and the warning
+    for text in [*posts, (tmp_path / JOURNAL_FILE).read_text()]:
+        assert_no_key(text, named, leaked)
