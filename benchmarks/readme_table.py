@@ -158,7 +158,7 @@ def table(rows: list[str], runs: int) -> str:
             f"Measured {day} by `python benchmarks/readme_table.py` on {machine()}, load average "
             f"{load:.1f} at the end (a shared machine: compare the ratios, measured in the same run, "
             f"each the median of {runs} interleaved rounds, not the seconds). docs/speed.md says where "
-            "the time goes.",
+            "the time goes, and why on a machine shared like this one all cores get about one.",
             END,
         ]
     )
