@@ -331,7 +331,7 @@ def _scan_parallel(
     ]
     merged = ScanResult()
     received = 0
-    restore = _stop_on_sigterm()
+    restore = stop_on_sigterm()
     try:
         for w in workers:
             w.start()
@@ -359,7 +359,7 @@ def _scan_parallel(
     return merged
 
 
-def _stop_on_sigterm() -> Callable[[], None]:
+def stop_on_sigterm() -> Callable[[], None]:
     """While workers run, SIGTERM interrupts the parent like Ctrl-C, so it stops them; returns
     the function that puts the previous handler back."""
     import signal

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from nsecguard.model import Finding
+from nsecguard.sources.files import stop_on_sigterm
 from nsecguard.sources.git import Blobs, ContextJob, context_findings
 
 if TYPE_CHECKING:
@@ -58,8 +59,13 @@ class Pool:
         self.secrets: set[str] = set()  # what the workers' boundaries saw, for this one's
         self._waiting: dict[int, ContextJob] = {}
         self._done: dict[int, list[Finding] | None] = {}
-        for w in self._workers:
-            w.start()
+        self._restore = stop_on_sigterm()  # SIGTERM interrupts us like Ctrl-C: close() runs
+        try:
+            for w in self._workers:
+                w.start()
+        except BaseException:
+            self.close()
+            raise
 
     def submit(self, ticket: int, job: ContextJob) -> None:
         self._waiting[ticket] = job
@@ -106,6 +112,7 @@ class Pool:
                     w.join(timeout=2)
         self._tasks.close()
         self._results.close()
+        self._restore()
 
 
 def _worker(
@@ -124,10 +131,21 @@ def _worker(
     for fd in close_fds:  # the parent's pipes to git: its children must see them close
         with contextlib.suppress(OSError):
             os.close(fd)
+    import queue
+
+    parent = os.getppid()
     blobs = Blobs(cwd)
     told = set(output.secrets())
     try:
-        while (task := tasks.get()) is not None:
+        while True:
+            try:
+                task = tasks.get(timeout=1.0)
+            except queue.Empty:
+                if os.getppid() != parent:  # the parent was killed: nobody will read our results
+                    break
+                continue
+            if task is None:
+                break
             ticket, job = task
             try:
                 findings: list[Finding] | None = context_findings(job, blobs, options)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -159,3 +164,88 @@ def test_the_rust_nostr_history_is_the_same_on_workers(pools: list[history_pool.
     alone = git.scan_history(repo, OPTIONS, revs, jobs=1)
     shared = git.scan_history(repo, OPTIONS, revs, jobs=2)
     assert pools and _report(shared) == _report(alone)
+
+
+def _lock_history(path: Path, commits: int, checksums: int) -> None:
+    """A repository whose every commit changes a long lock file (a whole-blob job each)."""
+    rng = random.Random(5)
+    lines = [f'checksum = "{rng.randbytes(32).hex()}"' for _ in range(checksums)]
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    script = []
+    for i in range(commits):
+        lines[rng.randrange(checksums)] = f'checksum = "{rng.randbytes(32).hex()}"'
+        data = ("\n".join(lines) + "\n").encode()
+        script.append(
+            f"commit refs/heads/main\ncommitter T <t@x> {1700000000 + i} +0000\ndata 1\nc\n"
+            f"M 100644 inline Cargo.lock\ndata {len(data)}\n".encode()
+            + data
+            + b"\n"
+        )
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=path, input=b"".join(script), check=True)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Children, grandchildren...: the workers and every git they started."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        kids: list[int] = []
+        with contextlib.suppress(OSError), open(f"/proc/{parent}/task/{parent}/children") as fh:
+            kids = [int(c) for c in fh.read().split()]
+        found += kids
+        todo += kids
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ")[-1][0] not in "ZX"
+    except OSError:
+        return False
+
+
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as fh:
+            return fh.read().strip()
+    except OSError:
+        return ""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_during_a_history_scan_stops_its_workers_and_their_git(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    _lock_history(tmp_path / "r", commits=200, checksums=800)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nsecguard", "scan", "--history", "-j", "2", "--no-progress"],
+        cwd=tmp_path / "r",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    seen: list[int] = []
+    try:
+        for _ in range(600):  # wait (up to a minute on a busy machine) for the workers to start
+            seen = _descendants(proc.pid)
+            if len([p for p in seen if _comm(p) != "git"]) >= 2 or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert len([p for p in seen if _comm(p) != "git"]) >= 2, "the scan did not start its workers"
+        time.sleep(0.3)  # let the workers start their own `git cat-file`
+        seen = sorted(set(seen) | set(_descendants(proc.pid)))
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 2 and b"interrupted" in err and b"Traceback" not in err, err
+        for _ in range(100):
+            if not any(_alive(p) for p in seen):
+                break
+            time.sleep(0.1)
+        assert not [_comm(p) for p in seen if _alive(p)], "a process outlived the scan"
+    finally:  # never leave a process behind, whatever failed
+        for pid in [proc.pid, *seen]:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        proc.wait(timeout=10)
