@@ -1,11 +1,12 @@
 """Regenerate the README's speed table from measurements made now, on this machine.
 
-    python benchmarks/readme_table.py [--gb 0.2] [--repo PATH] [--runs 5] [--print-only]
+    python benchmarks/readme_table.py [--gb 0.2] [--big-gb 1.6] [--repo PATH] [--runs 5] [--print-only]
 
 Measures, interleaved (each round runs every command once, so a change in the machine's load
 hits all of them alike) and reported as the median of `--runs` rounds:
 - a tree scan of about `--gb` GB of real source (copies of Python's standard library, its
   text only) by ripgrep and nsecguard, on one core and on all cores;
+- with `--big-gb`, a tree that large on one core, with the peak memory of each process tree;
 - `scan --history` on `--repo`'s full history (default: a local clone of rust-nostr when
   /work/corpus has one, else this repository) against `gitleaks git` (benchmarks/
   history_vs_gitleaks.py finds or installs gitleaks).
@@ -109,6 +110,38 @@ def tree_rows(gb: float, runs: int, tmp: str) -> tuple[list[str], str]:
     ], what
 
 
+def big_rows(gb: float, runs: int, tmp: str) -> list[str]:
+    """A tree `gb` GB large (copies of the standard library as benchmarks/big_tree.py builds
+    them, compiled modules included): time and peak memory of the whole process tree."""
+    from big_tree import build as build_big
+    from big_tree import run
+
+    rg = shutil.which("rg")
+    if not rg:
+        return []
+    tree = os.path.join(tmp, "big")
+    os.mkdir(tree)
+    build_big(sysconfig.get_paths()["stdlib"], tree, gb)
+    files, size = tree_size(tree)
+    warm(tree)
+    scan = [*here(), "scan", "--format", "json", "-o", os.devnull, "--no-progress"]
+    cmds = {"rg1": [rg, "-uu", "-c", "-j1", *RG_PATTERNS, tree], "ng1": [*scan, "-j", "1", tree]}
+    got: dict[str, list[tuple[float, int]]] = {k: [] for k in cmds}
+    for round_ in range(runs + 1):
+        for label, cmd in cmds.items():
+            measured = run(cmd, None)
+            if round_:
+                got[label].append(measured)
+    t = {k: statistics.median(s for s, _ in v) for k, v in got.items()}
+    peak = {k: max(m for _, m in v) for k, v in got.items()}
+    shutil.rmtree(tree)
+    return [
+        f"| tree scan, one core, {files:,} files, {size / 1e9:.2f} GB | {t['ng1']:.2f} s, "
+        f"peak {peak['ng1'] / 1e6:.0f} MB | `rg -j1` {t['rg1']:.2f} s, peak {peak['rg1'] / 1e6:.0f} MB "
+        f"| **{t['ng1'] / t['rg1']:.2f}x** | <= 1.0x, memory flat |",
+    ]
+
+
 def history_rows(repo: str, runs: int, tmp: str) -> list[str]:
     gitleaks = find_gitleaks(tmp)
     report = os.path.join(tmp, "gitleaks.json")
@@ -179,12 +212,15 @@ def main() -> int:
     parser.add_argument("--gb", type=float, default=0.2, help="tree size (default 0.2 GB)")
     default_repo = CORPUS_REPO if os.path.isdir(os.path.join(CORPUS_REPO, ".git")) else REPO
     parser.add_argument("--repo", default=default_repo, help="a local clone for --history")
+    parser.add_argument("--big-gb", type=float, default=0.0, help="also a tree this large (e.g. 1.6)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--print-only", action="store_true", help="print the table, leave README.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="nsecguard-table-") as tmp:
         rows, what = tree_rows(args.gb, args.runs, tmp)
         print(f"tree: {what}")
+        if args.big_gb:
+            rows += big_rows(args.big_gb, args.runs, tmp)
         rows += history_rows(os.path.abspath(args.repo), args.runs, tmp)
     text = table(rows, args.runs)
     print(text)
