@@ -731,7 +731,8 @@ def scan_history(
                 settle(sighted)
     finally:
         if ordered is not None and ordered.pool is not None:
-            ordered.pool.close()  # first: its workers hold copies of the pipes to git
+            # first: its workers hold copies of the pipes to git
+            ordered.pool.close(abort=sys.exc_info()[1] is not None)
             scanner.result.secrets |= ordered.pool.secrets
         blobs.close()
     result = scanner.result

@@ -85,8 +85,8 @@ class Pool:
             except queue.Empty:
                 if not block:
                     return False, None
-                if not any(w.is_alive() for w in self._workers):
-                    log.warning("the history scanning processes died; scanning on in this one")
+                if not all(w.is_alive() for w in self._workers):  # its jobs will never come back
+                    log.warning("a history scanning process died; scanning on in this one")
                     self.broken = True
                 continue
             done, findings, secrets = got
@@ -95,14 +95,19 @@ class Pool:
         self._waiting.pop(ticket, None)
         return True, self._done.pop(ticket)
 
-    def close(self) -> None:
-        if not self.broken:
+    def close(self, abort: bool = False) -> None:
+        """Stop the workers: at once when `abort` (an interrupted scan) or broken, else once
+        they have seen the end of the queue."""
+        self._tasks.cancel_join_thread()  # never wait at exit to write to a queue no one reads
+        if not (abort or self.broken):
             for _ in self._workers:
                 try:
                     self._tasks.put(None)
                 except (OSError, ValueError):
                     break
         for w in self._workers:
+            if abort or self.broken:
+                w.terminate()
             w.join(timeout=2)
             if w.is_alive():
                 w.terminate()

@@ -135,6 +135,27 @@ def test_a_failing_worker_costs_time_not_findings(
     assert not any(w.is_alive() for w in pools[0]._workers)
 
 
+def test_one_dead_worker_among_live_ones_costs_no_finding(
+    repo: Repo, pools: list[history_pool.Pool], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _busy_history(repo)
+    alone = _scan(repo, 1)
+    marker = str(tmp_path / "died")
+    real = history_pool.context_findings
+
+    def first_one_dies(job: git.ContextJob, blobs: git.Blobs, options: Options) -> list[Finding]:
+        try:
+            os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return real(job, blobs, options)
+        os._exit(3)  # the first job taken: that worker dies holding it, the other lives on
+
+    monkeypatch.setattr(history_pool, "context_findings", first_one_dies)
+    shared = _scan(repo, 2)
+    assert pools and pools[0].broken and os.path.exists(marker)
+    assert _report(shared) == _report(alone)
+
+
 def test_no_worker_outlives_an_interrupted_scan(
     repo: Repo, pools: list[history_pool.Pool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
