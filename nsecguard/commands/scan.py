@@ -255,7 +255,9 @@ def _scan_git(args: argparse.Namespace, repo: Repo, cfg: Config, options: Option
     progress = _Progress() if _show_progress(args) else None
     try:
         for revs in ranges:
-            result.merge(git.scan_history(repo, options, revs, exclude=exclude, progress=progress))
+            result.merge(
+                git.scan_history(repo, options, revs, exclude=exclude, progress=progress, jobs=args.jobs)
+            )
     finally:
         if progress:
             progress.close()

@@ -44,6 +44,13 @@ class IgnoredTarget(Target):
     __slots__ = ()
 
 
+class RegularTarget(Target):
+    """A file the walk saw as a regular file (its directory entry says so, at no cost): read
+    without an fstat."""
+
+    __slots__ = ()
+
+
 class Filter:
     """What a walk skips, built once per process: `exclude` patterns (relative to the walk root)
     and, through each directory's `Chain`, ignore files (nsecguard/paths.py)."""
@@ -119,6 +126,8 @@ def list_dir(
             continue
         if rescued:
             files.append(IgnoredTarget((entry.path, _join(root, rel))))
+        elif entry.is_file(follow_symlinks=False):  # d_type: no stat call
+            files.append(RegularTarget((entry.path, _join(root, rel))))
         else:
             files.append(Target((entry.path, _join(root, rel))))
     return files, subdirs
@@ -185,11 +194,22 @@ def _scan_file(target: Target, options: Options, result: ScanResult) -> ScanResu
         # O_NONBLOCK: opening a FIFO must not wait for a writer (fstat then skips it)
         fd = os.open(target.fs, _OPEN_FLAGS)
         try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                result.notes.append(f"{target.shown}: not a regular file, skipped")
-                return result
-            data = os.read(fd, _HEAD if st.st_size > _HEAD else st.st_size + 1)
+            if type(target) is RegularTarget:
+                # most files: open, one read (shorter than asked: the whole file), close; an
+                # empty read (or a full one) is checked by fstat: it may not be a file any more
+                data = os.read(fd, _HEAD)
+                size = len(data) if 0 < len(data) < _HEAD else -1
+            else:
+                size = -1
+                data = b""
+            if size < 0:
+                st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode):
+                    result.notes.append(f"{target.shown}: not a regular file, skipped")
+                    return result
+                size = st.st_size
+                if not data:
+                    data = os.read(fd, _HEAD if size > _HEAD else size + 1)
             if data.find(b"\0", 0, textio.SNIFF_BYTES) >= 0 or data[:2] in textio.BOM_STARTS:
                 if textio.sniff(data) is None:
                     result.notes.append(f"{target.shown}: binary, skipped")
@@ -199,7 +219,7 @@ def _scan_file(target: Target, options: Options, result: ScanResult) -> ScanResu
                     scan_stream(fh, target.shown, options, result, head=data)
                 return result
             if len(data) == _HEAD:
-                if st.st_size >= CHUNK:
+                if size >= CHUNK:
                     with os.fdopen(os.dup(fd), "rb") as fh:
                         fh.seek(len(data))
                         scan_stream(fh, target.shown, options, result, head=data)
@@ -311,7 +331,7 @@ def _scan_parallel(
     ]
     merged = ScanResult()
     received = 0
-    restore = _stop_on_sigterm()
+    restore = stop_on_sigterm()
     try:
         for w in workers:
             w.start()
@@ -339,7 +359,7 @@ def _scan_parallel(
     return merged
 
 
-def _stop_on_sigterm() -> Callable[[], None]:
+def stop_on_sigterm() -> Callable[[], None]:
     """While workers run, SIGTERM interrupts the parent like Ctrl-C, so it stops them; returns
     the function that puts the previous handler back."""
     import signal

@@ -357,6 +357,11 @@ class Blobs:
             )
         return self._proc
 
+    def pipes(self) -> list[IO[bytes]]:
+        """The pipes to the running `git cat-file`, if any."""
+        proc = self._proc
+        return [p for p in (proc.stdin, proc.stdout) if p is not None] if proc is not None else []
+
     def close(self) -> None:
         if self._proc is not None:
             assert self._proc.stdin is not None
@@ -416,6 +421,13 @@ class Scanner:
         return True
 
     def scan(self, diff: FileDiff, where: str = "") -> list[Finding]:
+        planned = self.plan(diff, where)
+        return self.context(planned) if isinstance(planned, ContextJob) else planned
+
+    def plan(self, diff: FileDiff, where: str = "") -> list[Finding] | ContextJob:
+        """The findings of a file diff, or, when its added lines hold a candidate whose verdict
+        needs the whole new blob (hex, base64), the job that reads and scans it (`context`):
+        the slow part of a history scan, which `scan_history` may run on other cores."""
         if diff.submodule:
             self.result.notes.append(
                 f"{diff.path}{where}: submodule, skipped (scan it in its own repository)"
@@ -440,23 +452,13 @@ class Scanner:
         mask = self._prefilter(text)
         if not mask:
             return []
-        from nsecguard.engine import find_hits, to_findings
-
+        job = ContextJob(diff.path, diff.blob, numbers, text)
         if mask & self._needs_context and diff.blob is not None:
-            data = self.blobs.read(diff.blob)
-            if data is not None and b"\0" not in data[:8192]:
-                added = frozenset(numbers)
-                hits = [
-                    h for h in find_hits(data, options=self.options) if _touches(data, h.start, h.end, added)
-                ]
-                return to_findings(data, hits, path=diff.path, options=self.options) if hits else []
-        hits = find_hits(text, options=self.options)
-        if not hits:
-            return []
-        return [
-            f.moved(line=numbers[f.line - 1])
-            for f in to_findings(text, hits, path=diff.path, options=self.options)
-        ]
+            return job
+        return added_findings(job, self.options)
+
+    def context(self, job: ContextJob) -> list[Finding]:
+        return context_findings(job, self.blobs, self.options)
 
     def _scan_transcoded(self, diff: FileDiff, where: str) -> list[Finding] | None:
         """A file git calls binary that is text in UTF-16 or UTF-32 (as Windows tools write
@@ -501,6 +503,41 @@ def _touches(data: bytes, start: int, end: int, added: frozenset[int]) -> bool:
     first = data.count(b"\n", 0, start) + 1
     last = first + data.count(b"\n", start, max(start, end - 1))
     return any(n in added for n in range(first, last + 1))
+
+
+class ContextJob(NamedTuple):
+    """A file diff whose added lines need the whole new blob to be judged."""
+
+    path: str
+    blob: str | None
+    numbers: list[int]  # the added lines' numbers in the new file
+    text: bytes  # the added lines, joined
+
+
+def context_findings(job: ContextJob, blobs: Blobs, options: Options) -> list[Finding]:
+    """The findings on a job's added lines, judged in the whole new blob (its added lines
+    alone when the blob cannot be read or is binary)."""
+    from nsecguard.engine import find_hits, to_findings
+
+    data = blobs.read(job.blob) if job.blob is not None else None
+    if data is not None and b"\0" not in data[:8192]:
+        added = frozenset(job.numbers)
+        hits = [h for h in find_hits(data, options=options) if _touches(data, h.start, h.end, added)]
+        return to_findings(data, hits, path=job.path, options=options) if hits else []
+    return added_findings(job, options)
+
+
+def added_findings(job: ContextJob, options: Options) -> list[Finding]:
+    """The findings in a job's added lines alone, at their lines in the new file."""
+    from nsecguard.engine import find_hits, to_findings
+
+    hits = find_hits(job.text, options=options)
+    if not hits:
+        return []
+    numbers = job.numbers
+    return [
+        f.moved(line=numbers[f.line - 1]) for f in to_findings(job.text, hits, path=job.path, options=options)
+    ]
 
 
 # -- staged changes -------------------------------------------------------------------------
@@ -638,12 +675,17 @@ def scan_history(
     *,
     exclude: Sequence[str] = (),
     progress: Progress | None = None,
+    jobs: int | None = None,
 ) -> ScanResult:
     """Findings on the lines each commit adds, oldest introduction first.
 
     The same key (by fingerprint) at the same path is reported once, at the commit that
     introduced it; `commits` says in how many commits it was added there in all. A key that a
-    later commit deleted is still reported: it is still in the history."""
+    later commit deleted is still reported: it is still in the history. Whole-blob scans run
+    on `jobs` processes (default: one per core) once a history proves to need many of them
+    (nsecguard/sources/history_pool.py); the report is the same whatever `jobs` is."""
+    from nsecguard.sources import history_pool
+
     total = count_commits(repo, revs) if progress else 0
     blobs = Blobs(repo.cwd)
     scanner = Scanner(options, blobs, exclude)
@@ -652,8 +694,27 @@ def scan_history(
     commit = Commit("", "", "", "")
     args = ["log", "--date-order", "--root", "--diff-merges=dense-combined", LOG_FORMAT, *DIFF_FLAGS]
     args += [*revs, "--"]
+
+    def settle(sighted: tuple[Commit, list[Finding]]) -> None:
+        at, findings = sighted
+        for finding in findings:
+            key = (finding.fingerprint, finding.path)
+            sighting = seen.get(key)
+            if sighting is None:
+                seen[key] = _Sighting(finding, at)
+            else:
+                sighting.update(finding, at)
+
+    ordered: history_pool.Ordered[Commit] | None = None
     try:
         with _stream(args, repo.cwd) as stream:
+
+            def start() -> history_pool.Pool:
+                fds = history_pool.fds_of(stream, *blobs.pipes())
+                return history_pool.Pool(repo.cwd, options, workers, fds)
+
+            workers = jobs or os.cpu_count() or 1
+            ordered = history_pool.Ordered(scanner.context, start, workers)
             for record in records(stream):
                 if record.startswith(COMMIT_MARK):
                     commit = parse_commit(record)
@@ -664,14 +725,15 @@ def scan_history(
                 if not record.startswith(b"diff --") or scanner.skip(record):
                     continue
                 diff = parse_file(record)
-                for finding in scanner.scan(diff, where=f" (commit {commit.sha[:12]})"):
-                    key = (finding.fingerprint, finding.path)
-                    sighting = seen.get(key)
-                    if sighting is None:
-                        seen[key] = _Sighting(finding, commit)
-                    else:
-                        sighting.update(finding, commit)
+                for sighted in ordered.add(commit, scanner.plan(diff, where=f" (commit {commit.sha[:12]})")):
+                    settle(sighted)
+            for sighted in ordered.finish():
+                settle(sighted)
     finally:
+        if ordered is not None and ordered.pool is not None:
+            # first: its workers hold copies of the pipes to git
+            ordered.pool.close(abort=sys.exc_info()[1] is not None)
+            scanner.result.secrets |= ordered.pool.secrets
         blobs.close()
     result = scanner.result
     result.commits = commits
