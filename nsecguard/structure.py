@@ -15,6 +15,7 @@ linear however many values a file holds.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 
@@ -33,7 +34,23 @@ _KEY_BEFORE = re.compile(
 
 def open_brackets(buf: bytes, start: int, floor: int) -> Iterator[int]:
     """Offsets of the brackets still open at `start`, innermost first, no further back than
-    `floor`. Brackets inside strings are counted too: good enough for names, never for parsing."""
+    `floor`. Brackets inside strings are counted too: good enough for names, never for parsing.
+    The first few questions about a buffer walk back through its last `start - floor` bytes;
+    from then on its brackets are matched once (`_Brackets`, one pass) and each question costs a
+    binary search and one step per level: thousands of values in a file cost one pass, and one
+    value in a 10 MB file costs 4 KB."""
+    tree = _brackets_of(buf)
+    if tree is None:
+        yield from _walk_back(buf, start, floor)
+        return
+    i = bisect.bisect_left(tree.positions, start) - 1
+    at = tree.open_after[i] if i >= 0 else -1
+    while at >= 0 and tree.positions[at] >= floor:
+        yield tree.positions[at]
+        at = tree.parent[at]
+
+
+def _walk_back(buf: bytes, start: int, floor: int) -> Iterator[int]:
     depth: list[int] = []  # closers seen, waiting for their opener
     tokens = [m.start() for m in _BRACKETS.finditer(buf, floor, start)]
     for pos in reversed(tokens):
@@ -46,6 +63,53 @@ def open_brackets(buf: bytes, start: int, floor: int) -> Iterator[int]:
             depth.pop()
         else:
             yield pos
+
+
+class _Brackets:
+    """Every bracket of a buffer, matched: for each, the innermost bracket still open after
+    it (`open_after`), and for each opener, the one it was opened inside (`parent`); -1 for
+    none. A closer that does not match cuts the chain (rather than guess, say nothing)."""
+
+    def __init__(self, buf: bytes) -> None:
+        self.positions = [m.start() for m in _BRACKETS.finditer(buf)]
+        self.open_after: list[int] = []
+        self.parent: list[int] = []
+        stack: list[int] = []
+        for i, pos in enumerate(self.positions):
+            c = buf[pos]
+            if c in _OPENERS:
+                self.parent.append(stack[-1] if stack else -1)
+                stack.append(i)
+            else:
+                self.parent.append(-1)
+                if stack and _OPENERS[buf[self.positions[stack[-1]]]] == c:
+                    stack.pop()
+                else:
+                    stack.clear()  # unbalanced: nothing before it counts as open
+            self.open_after.append(stack[-1] if stack else -1)
+
+
+WALKS_BEFORE_MATCHING = 16  # questions about one buffer answered by walking back, before matching all
+
+
+_last: tuple[bytes, list[int], _Brackets | None] | None = None  # the buffer under judgement
+
+
+def _brackets_of(buf: bytes) -> _Brackets | None:
+    """The buffer's matched brackets, once it has been asked about often enough."""
+    global _last
+    last = _last  # one read: another thread may replace it
+    if last is None or last[0] is not buf:
+        _last = (buf, [1], None)
+        return None
+    _, asked, tree = last
+    if tree is None:
+        asked[0] += 1
+        if asked[0] <= WALKS_BEFORE_MATCHING:
+            return None
+        tree = _Brackets(buf)
+        _last = (buf, asked, tree)
+    return tree
 
 
 def key_before(buf: bytes, pos: int) -> bytes | None:
