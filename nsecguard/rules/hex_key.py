@@ -7,7 +7,7 @@ text (or in the public keys the caller knows) is certain, whatever it is called.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from nsecguard import keys
 from nsecguard.model import Confidence, Kind, Severity
@@ -25,6 +25,13 @@ from nsecguard.rules.base import (
 from nsecguard.rules.pubkeys import HEX_RUN
 
 KIND = Kind.define("hex-key")
+
+# Told, at the end of each buffer, of its 64-hex values that may be public keys (neither
+# reported nor named as a hash or an id), and of its weak candidates (not reported, or below
+# high; not named as something else), each with its public key when derived: proof across
+# files (nsecguard.crossproof, which keeps only public keys and hashes). None: no one is told.
+ClueHook = Callable[[list[bytes], list[tuple[bytes, bytes | None]]], None]
+clue_hook: ClueHook | None = None
 
 
 def find_hex(scan: Scan) -> Iterable[Hit]:
@@ -61,6 +68,9 @@ def find_hex(scan: Scan) -> Iterable[Hit]:
     # named as something else everywhere is reported wherever it stands.
     permitted = {v for _, _, v, _, r in found if r not in (context.VETOED, context.NAMED_PUBLIC)}
     derived: dict[bytes, bytes] = {}
+    hook = clue_hook
+    weak: list[tuple[bytes, bytes | None]] = []
+    proven: set[bytes] = set()
     for start, end, value, conf, reason in found:
         pub: bytes | None = derived.get(value)
         if try_proof and (len(pubkeys) > 1 or (pubkeys and value not in pubkeys)):
@@ -74,15 +84,23 @@ def find_hex(scan: Scan) -> Iterable[Hit]:
                     conf, reason = Confidence.LOW, f"well-known: {known}, no one's secret"
                 else:
                     conf, reason = Confidence.CERTAIN, "its public key appears in the same text"
+                if hook is not None:
+                    proven.add(value)
                 yield Hit(KIND, conf, start, end, pub, keys.fingerprint_pubkey(pub), reason)
                 continue
         if conf is None:
+            if hook is not None and reason not in (context.VETOED, context.NAMED_PUBLIC):
+                weak.append((value, pub))
             continue
         known = keys.well_known(value)
         if known is not None:
             conf, reason = Confidence.LOW, f"well-known: {known}, no one's secret"
         pub = pub or keys.xonly_pubkey(value)
+        if hook is not None and conf < Confidence.HIGH:
+            weak.append((value, pub))
         yield Hit(KIND, conf, start, end, pub, keys.fingerprint_pubkey(pub), reason)
+    if hook is not None and found:  # what may be public keys: values neither reported nor vetoed
+        hook([v for _, _, v, c, r in found if c is None and r != context.VETOED and v not in proven], weak)
 
 
 # A key as 32 numbers in brackets: `Uint8Array(32) [ 59, 240, … ]` (how Node prints nostr-tools'

@@ -31,6 +31,7 @@ from nsecguard.output import checked_id, quote, scrub_all
 from nsecguard.result import ScanResult
 
 if TYPE_CHECKING:  # the engine is imported where a scan starts, not at start-up
+    from nsecguard.crossproof import Place, Rescan
     from nsecguard.engine import Options
     from nsecguard.paths import Rules
 
@@ -387,6 +388,7 @@ class Scanner:
         self._prefilter = get_prefilter()
         self._needs_context = HEX | BASE64
         self._excluder: Rules | None = None
+        self.known: frozenset[bytes] = frozenset()  # public keys proven elsewhere (nsecguard.crossproof)
 
     def excluded(self, path: str) -> bool:
         """`exclude` patterns against a path relative to the repository's top, with the same
@@ -447,16 +449,41 @@ class Scanner:
             if data is not None and b"\0" not in data[:8192]:
                 added = frozenset(numbers)
                 hits = [
-                    h for h in find_hits(data, options=self.options) if _touches(data, h.start, h.end, added)
+                    h
+                    for h in find_hits(data, self.known, options=self.options)
+                    if _touches(data, h.start, h.end, added)
                 ]
                 return to_findings(data, hits, path=diff.path, options=self.options) if hits else []
-        hits = find_hits(text, options=self.options)
+        hits = find_hits(text, self.known, options=self.options)
         if not hits:
             return []
         return [
             f.moved(line=numbers[f.line - 1])
             for f in to_findings(text, hits, path=diff.path, options=self.options)
         ]
+
+    def took(self, record: bytes, path: str, commit: str = "") -> bool:
+        """Proof across files: the public keys `record` names and its weak candidates', as the
+        clues of `path` (in `commit`) (nsecguard.crossproof); True when it has candidates."""
+        from nsecguard import crossproof
+
+        if not crossproof.active():
+            return False
+        crossproof.note(record)
+        label = f"{path} (commit {commit[:12]})" if commit else path
+        return crossproof.take(self.result, crossproof.Place(label, commit, path=path))
+
+    def rescan(self, diff: FileDiff, known: frozenset[bytes], where: str = "") -> list[Finding]:
+        """`scan` again, with public keys proven elsewhere known (counts and notes unchanged)."""
+        result = self.result
+        counts = result.scanned, result.scanned_bytes, len(result.notes)
+        self.known = known
+        try:
+            return self.scan(diff, where)
+        finally:
+            self.known = frozenset()
+            result.scanned, result.scanned_bytes = counts[0], counts[1]
+            del result.notes[counts[2] :]
 
     def _scan_transcoded(self, diff: FileDiff, where: str) -> list[Finding] | None:
         """A file git calls binary that is text in UTF-16 or UTF-32 (as Windows tools write
@@ -514,6 +541,42 @@ def scan_staged(
     whole_if_unstaged: bool = False,
     exclude: Sequence[str] = (),
 ) -> ScanResult:
+    """`_scan_staged`, then proof across the staged files (nsecguard.crossproof)."""
+    from nsecguard import crossproof
+
+    kept: dict[str, tuple[Scanner, FileDiff]] = {}
+    crossproof.start()
+    try:
+        result = _scan_staged(repo, options, paths, whole_if_unstaged, exclude, kept)
+    finally:
+        crossproof.stop()
+    crossproof.prove(result, _rescan_staged(kept, options))
+    return result
+
+
+def _rescan_staged(kept: dict[str, tuple[Scanner, FileDiff]], options: Options) -> Rescan:
+    """Scan a staged file diff (or a file scanned whole) again, with public keys known."""
+    from nsecguard import crossproof
+
+    whole = crossproof.rescan_file(options)
+
+    def rescan(place: Place, known: frozenset[bytes]) -> list[Finding]:
+        if place.label not in kept:
+            return whole(place, known)  # a file the hook scanned whole
+        scanner, diff = kept[place.label]
+        return scanner.rescan(diff, known)
+
+    return rescan
+
+
+def _scan_staged(
+    repo: Repo,
+    options: Options,
+    paths: Sequence[str],
+    whole_if_unstaged: bool,
+    exclude: Sequence[str],
+    kept: dict[str, tuple[Scanner, FileDiff]],
+) -> ScanResult:
     """Findings on the lines the index adds (to HEAD, or to nothing in a new repository).
 
     `paths` limit the scan (literal pathspecs, relative to the current directory). With
@@ -533,6 +596,8 @@ def scan_staged(
                     diff = parse_file(record)
                     seen.add(diff.path)
                     scanner.result.findings.extend(scanner.scan(diff))
+                    if scanner.took(record, diff.path):
+                        kept[diff.path] = (scanner, diff)
     finally:
         blobs.close()
     result = scanner.result
@@ -652,6 +717,10 @@ def scan_history(
     commit = Commit("", "", "", "")
     args = ["log", "--date-order", "--root", "--diff-merges=dense-combined", LOG_FORMAT, *DIFF_FLAGS]
     args += [*revs, "--"]
+    from nsecguard import crossproof
+
+    candidates: dict[str, Commit] = {}  # commits with weak candidates (proof across files)
+    crossproof.start()
     try:
         with _stream(args, repo.cwd) as stream:
             for record in records(stream):
@@ -661,7 +730,11 @@ def scan_history(
                     if progress:
                         progress(commits, total)
                     continue
-                if not record.startswith(b"diff --") or scanner.skip(record):
+                if not record.startswith(b"diff --"):
+                    continue
+                if scanner.skip(record):
+                    if b"npub1" in record or b"nprofile1" in record:  # a public key: a proof's half
+                        scanner.took(record, parse_file(record).path, commit.sha)
                     continue
                 diff = parse_file(record)
                 for finding in scanner.scan(diff, where=f" (commit {commit.sha[:12]})"):
@@ -671,7 +744,12 @@ def scan_history(
                         seen[key] = _Sighting(finding, commit)
                     else:
                         sighting.update(finding, commit)
+                if scanner.took(record, diff.path, commit.sha):
+                    candidates[commit.sha] = commit
+        crossproof.stop()
+        _prove_history(repo, scanner, seen, candidates)
     finally:
+        crossproof.stop()
         blobs.close()
     result = scanner.result
     result.commits = commits
@@ -687,6 +765,41 @@ def scan_history(
     if commits == 0:
         result.notes.append("no commits to scan" + (" (empty repository)" if not repo.has_commits() else ""))
     return result
+
+
+def _prove_history(
+    repo: Repo, scanner: Scanner, seen: dict[tuple[str, str], _Sighting], candidates: dict[str, Commit]
+) -> None:
+    """Proof across files and commits: each file diff whose weak candidates derive to a public
+    key written elsewhere in the history is diffed and scanned again with that key known; a
+    proven finding takes the place of the weaker one of the same commit (or is reported anew)."""
+    from nsecguard import crossproof
+
+    clues, scanner.result.clues = scanner.result.clues, None
+    if clues is None:
+        return
+    renewed: set[tuple[str, str]] = set()
+    for place, found in clues.matches().items():  # newest commit first, as walked
+        commit = candidates.get(place.ref)
+        if commit is None:
+            continue
+        args = ["--literal-pathspecs", "show", "--format=", "--diff-merges=dense-combined", *DIFF_FLAGS]
+        with _stream([*args, commit.sha, "--", place.path], repo.cwd) as stream:
+            diffs = [parse_file(r) for r in records(stream) if r.startswith(b"diff --")]
+        for diff in diffs:
+            if diff.path != place.path:
+                continue
+            new = scanner.rescan(diff, frozenset(found), where=f" (commit {commit.sha[:12]})")
+            for finding in crossproof.upgrade([], new, found, path=diff.path):
+                key = (finding.fingerprint, finding.path)
+                sighting = seen.get(key)
+                if sighting is None:
+                    seen[key] = _Sighting(finding, commit)
+                    renewed.add(key)
+                elif key in renewed:
+                    sighting.update(finding, commit)  # an older commit adding it too
+                elif sighting.commit.sha == commit.sha:
+                    sighting.first = finding
 
 
 COMMIT_MESSAGE = "(commit message)"
