@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -35,7 +34,6 @@ log = logging.getLogger("nsecguard.crossproof")
 SAME_TEXT = "its public key appears in the same text"
 MAX_NAMES = 1 << 21  # public keys remembered per scan (~150 MB of them: far beyond any real tree)
 _CACHE_MAX = 1 << 16
-_BECH32_PUB = re.compile(rb"(?i)n(?:pub|profile)1[02-9ac-hj-np-z]{58,}")
 
 
 class Place(NamedTuple):
@@ -152,25 +150,13 @@ def public_key(value: bytes) -> bytes:
 
 
 def _on_hex(names: list[bytes], weak: list[tuple[bytes, bytes | None]]) -> None:
-    """From `find_hex`: values that may be public keys, and weak candidates (value, its public key
-    when already derived). Well-known scalars (1, 2, ...) are no one's key: not candidates."""
+    """From the hex rule (`hex_key.clue_hook`): values that may be public keys (and public keys
+    written as npub or nprofile), and weak candidates (value, its public key when already
+    derived). Well-known scalars (1, 2, ...) are no one's key: not candidates."""
     _names.extend(map(tag, names))
     for value, pub in weak:
         if keys.well_known(value) is None:
             _wanted.add(pub if pub is not None else public_key(value))
-
-
-def note(data: bytes) -> None:
-    """Public keys written in bech32 (npub, nprofile) in `data`: names. Hex ones come from the
-    engine, which knows what each value is named as."""
-    if b"npub1" not in data and b"nprofile1" not in data and b"NPUB1" not in data:
-        return
-    from nsecguard.rules.pubkeys import bech32_pubkey
-
-    for m in _BECH32_PUB.finditer(data):
-        pub = bech32_pubkey(m.group())
-        if pub is not None:
-            _names.append(tag(pub))
 
 
 def pending() -> bool:

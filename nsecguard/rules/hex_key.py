@@ -151,6 +151,21 @@ def find_byte_arrays(scan: Scan) -> Iterable[Hit]:
         yield Hit(KIND, conf, start, end, pub, keys.fingerprint_pubkey(pub), reason, encoding="bytes")
 
 
+_BECH32_PUB = re.compile(rb"n(?:pub1[02-9ac-hj-np-z]{58}|profile1[02-9ac-hj-np-z]{60,})")
+
+
+def find_names(scan: Scan) -> Iterable[Hit]:
+    """No secret: the public keys a buffer writes as npub or nprofile, told to `clue_hook` (the
+    first pass finds them with the rest, so a scan that wants them pays no pass of its own)."""
+    hook = clue_hook
+    if hook is not None:
+        from nsecguard.rules.pubkeys import bech32_pubkey
+
+        found = [bech32_pubkey(m.group()) for m in _BECH32_PUB.finditer(scan.buf.data)]
+        hook([p for p in found if p is not None], [])
+    return ()
+
+
 _HEX_MAP = bytes(1 if chr(i) in "0123456789abcdefABCDEF" else 0 for i in range(256))
 _HEX_64 = b"\x01" * 64
 
@@ -169,6 +184,14 @@ BYTES_DETECTOR = Detector(
     order=45,
 )
 
+NAMES_DETECTOR = Detector(
+    name="pubkey-names",
+    patterns=(rb"npub1[02-9ac-hj-np-z]{58}", rb"nprofile1[02-9ac-hj-np-z]{60}"),
+    find=find_names,
+    fallback=lambda data, low: clue_hook is not None and (b"npub1" in data or b"nprofile1" in data),
+    order=90,
+)
+
 RULE = Rule(
     kind=KIND,
     severity=Severity.CRITICAL,
@@ -180,7 +203,7 @@ RULE = Rule(
     chat_advice=KEY_CHAT_ADVICE,
     noun="a private key",
     action="that key is compromised: stop using it and move to a new key",
-    detectors=(HEX_DETECTOR, BYTES_DETECTOR),
+    detectors=(HEX_DETECTOR, BYTES_DETECTOR, NAMES_DETECTOR),
     secret_type="Nostr Private Key (hex)",
     precision="high",
     is_key=True,

@@ -225,8 +225,6 @@ def _scan_file(target: Target, options: Options, result: ScanResult) -> ScanResu
         hits = find_hits(data, options=options)
         if hits:
             result.findings.extend(to_findings(data, hits, path=target.shown, options=options))
-    if crossproof.active():
-        crossproof.note(data)
     return result
 
 

@@ -462,14 +462,13 @@ class Scanner:
             for f in to_findings(text, hits, path=diff.path, options=self.options)
         ]
 
-    def took(self, record: bytes, path: str, commit: str = "") -> bool:
-        """Proof across files: the public keys `record` names and its weak candidates', as the
-        clues of `path` (in `commit`) (nsecguard.crossproof); True when it has candidates."""
+    def took(self, path: str, commit: str = "") -> bool:
+        """Proof across files: the public keys the file diff just scanned names and its weak
+        candidates', as the clues of `path` (in `commit`); True when it has candidates."""
         from nsecguard import crossproof
 
         if not crossproof.active():
             return False
-        crossproof.note(record)
         label = f"{path} (commit {commit[:12]})" if commit else path
         return crossproof.take(self.result, crossproof.Place(label, commit, path=path))
 
@@ -596,7 +595,7 @@ def _scan_staged(
                     diff = parse_file(record)
                     seen.add(diff.path)
                     scanner.result.findings.extend(scanner.scan(diff))
-                    if scanner.took(record, diff.path):
+                    if scanner.took(diff.path):
                         kept[diff.path] = (scanner, diff)
     finally:
         blobs.close()
@@ -730,11 +729,7 @@ def scan_history(
                     if progress:
                         progress(commits, total)
                     continue
-                if not record.startswith(b"diff --"):
-                    continue
-                if scanner.skip(record):
-                    if b"npub1" in record or b"nprofile1" in record:  # a public key: a proof's half
-                        scanner.took(record, parse_file(record).path, commit.sha)
+                if not record.startswith(b"diff --") or scanner.skip(record):
                     continue
                 diff = parse_file(record)
                 for finding in scanner.scan(diff, where=f" (commit {commit.sha[:12]})"):
@@ -744,7 +739,7 @@ def scan_history(
                         seen[key] = _Sighting(finding, commit)
                     else:
                         sighting.update(finding, commit)
-                if scanner.took(record, diff.path, commit.sha):
+                if scanner.took(diff.path, commit.sha):
                     candidates[commit.sha] = commit
         crossproof.stop()
         _prove_history(repo, scanner, seen, candidates)
