@@ -209,3 +209,35 @@ def test_pre_push_proves_within_the_pushed_commits(repo: Repo) -> None:
     code, found, text = scan_json(repo.path, "--pre-push", env=env)
     assert code == 1 and [(f["path"], f["confidence"]) for f in found] == [("src/test_keys.go", "certain")]
     assert_no_secret(text, k)
+
+
+def test_a_proven_finding_in_an_ignored_file_stays_marked_ignored(repo: Repo) -> None:
+    k = new_key()
+    repo.write(".gitignore", ".env\n")
+    repo.write(".env", f"VALUE={k.hex}\n")
+    repo.write("README.md", f"bot: {k.npub}\n")
+    code, found, text = scan_json(repo.path, ".")
+    assert code == 1 and [(f["path"], f["confidence"]) for f in found] == [(".env", "certain")]
+    assert found[0]["ignored"] == "ignored by git: not committed"
+    assert_no_secret(text, k)
+
+
+def test_staged_proof_reports_only_what_the_index_adds(repo: Repo) -> None:
+    k = new_key()
+    repo.commit_file("old.txt", f"value {k.hex}\n")
+    repo.write("old.txt", f"value {k.hex}\nmore text\n")
+    repo.write("owner.md", f"{k.npub}\n")
+    repo.add("old.txt", "owner.md")
+    code, found, _ = scan_json(repo.path, "--staged")
+    assert code == 0 and found == []  # the key was committed before: not on an added line
+
+
+def test_pre_commit_proves_files_it_scans_whole(repo: Repo) -> None:
+    k = new_key()
+    repo.commit_file("a.txt", "start\n")
+    repo.write("a.txt", f"value {k.hex}\n")
+    repo.write("b.json", f'{{"pubkey": "{k.pubhex}"}}\n')
+    code, found, text = scan_json(repo.path, "--pre-commit", "a.txt", "b.json")
+    assert code == 1 and [(f["path"], f["confidence"]) for f in found] == [("a.txt", "certain")]
+    assert found[0]["reason"] == "its public key appears in b.json"
+    assert_no_secret(text, k)
