@@ -18,7 +18,6 @@ files, even where the same value stands unnamed in the same file (that occurrenc
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -28,8 +27,6 @@ if TYPE_CHECKING:
     from nsecguard.engine import Options
     from nsecguard.model import Finding
     from nsecguard.result import ScanResult
-
-log = logging.getLogger("nsecguard.crossproof")
 
 SAME_TEXT = "its public key appears in the same text"
 MAX_NAMES = 1 << 21  # public keys remembered per scan (~150 MB of them: far beyond any real tree)
@@ -199,8 +196,12 @@ def prove(result: ScanResult, rescan: Rescan) -> int:
     for place, found in matched.items():
         new = rescan(place, frozenset(found))
         upgrade(result.findings, new, found, path=place.label)
-    if matched:
-        log.debug("proof across files: %d of %d places scanned again", len(matched), len(clues.wanted))
+    if matched:  # logging imported only here: its fork handlers must not run in every scan
+        import logging
+
+        logging.getLogger("nsecguard.crossproof").debug(
+            "proof across files: %d of %d places scanned again", len(matched), len(clues.wanted)
+        )
     return len(matched)
 
 
