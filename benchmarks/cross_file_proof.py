@@ -105,6 +105,16 @@ def measure(args: argparse.Namespace, roots: list[str]) -> int:
     print(f"with proof across files    {with_proof:7.2f} s   {size / with_proof / 1e6:6.0f} MB/s")
     print(f"ratio {with_proof / base:.3f} (budget <= 1.10); places scanned again: {again}; ", end="")
     print(f"derivations in this process (the workers' are theirs): {derived}")
+    crossproof.start()
+    try:
+        kept = scan_paths(roots, Options(), jobs=args.jobs, rules=WalkRules()).clues
+    finally:
+        crossproof.stop()
+    if kept is not None:
+        wanted = sum(len(s) for s in kept.wanted.values())
+        print(
+            f"clues kept: {len(kept.names)} public keys named, {wanted} candidates, {len(kept.wanted)} files"
+        )
     corpus = args.roots or (
         [os.path.join(CORPUS, d) for d in sorted(os.listdir(CORPUS))] if os.path.isdir(CORPUS) else []
     )

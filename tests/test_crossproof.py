@@ -241,3 +241,15 @@ def test_pre_commit_proves_files_it_scans_whole(repo: Repo) -> None:
     assert code == 1 and [(f["path"], f["confidence"]) for f in found] == [("a.txt", "certain")]
     assert found[0]["reason"] == "its public key appears in b.json"
     assert_no_secret(text, k)
+
+
+def test_a_lock_file_adds_nothing_to_the_clues(tmp_path: Path) -> None:
+    lock = "".join(f"  sha256:{new_key().hex}\n" for _ in range(10_000))
+    (tmp_path / "deps.lock").write_text(f"checksums:\n{lock}")
+    (tmp_path / "owner.md").write_text(f"{new_key().npub}\n")
+    crossproof.start()
+    try:
+        result = scan_paths([str(tmp_path)], DEFAULT, jobs=1, rules=WalkRules())
+    finally:
+        crossproof.stop()
+    assert result.clues is not None and len(result.clues.names) == 1 and result.clues.wanted == {}
