@@ -1,12 +1,13 @@
 """Proof across files: a hex value whose public key is written in another file of the same scan.
 
 While a scan runs, each place scanned (a file, a staged file, a file in one commit) leaves two
-sets of *public* keys in its result's `Clues`: the keys it names (npubs, nprofiles, and 64-hex
-values not named as a hash, an id or a private key) and the keys its weak candidates derive to
-(64-hex values not reported, or reported below high, and not named as something else). The
-parent intersects them at the end of the scan, and only the few places whose candidates
-matched are scanned again with `known_pubkeys=` the matched keys: their findings come out of
-the engine as usual, proven, with "its public key appears in <the other place>" as the reason.
+sets in its result's `Clues`: the public keys it names (npubs and nprofiles, which the first
+pass finds with the other patterns, and 64-hex values neither reported nor named as a hash or
+an id), kept as 16-byte hashes; and the public keys its weak candidates derive to (64-hex
+values not reported, or reported below high, not named as something else, not well-known
+scalars). The parent intersects them at the end of the scan, and only the few places whose
+candidates matched are scanned again with `known_pubkeys=` the matched keys: their findings
+come out of the engine as usual, proven, with "its public key appears in <the other place>".
 
 Cost: one derivation per distinct candidate, cached per process by a hash of the value (never
 the value itself: no private key outlives the engine call that saw it). A value named as a
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from nsecguard.result import ScanResult
 
 SAME_TEXT = "its public key appears in the same text"
-MAX_NAMES = 1 << 21  # public keys remembered per scan (~150 MB of them: far beyond any real tree)
+MAX_NAMES = 1 << 21  # public keys remembered per scan (~200 MB of them: far beyond any real tree)
 _CACHE_MAX = 1 << 16
 
 
