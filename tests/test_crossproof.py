@@ -16,6 +16,9 @@ from nsecguard.paths import WalkRules
 from nsecguard.result import ScanResult
 from nsecguard.sources.files import scan_paths
 from tests.conftest import Repo, assert_no_secret, new_key, run_cli
+from tests.sources.test_pre_receive import Server, push, server, work
+
+__all__ = ["server", "work"]  # fixtures for the pre-receive test
 
 DEFAULT = Options()
 
@@ -253,3 +256,22 @@ def test_a_lock_file_adds_nothing_to_the_clues(tmp_path: Path) -> None:
     finally:
         crossproof.stop()
     assert result.clues is not None and len(result.clues.names) == 1 and result.clues.wanted == {}
+
+
+def test_without_hyperscan_npubs_are_names_too(tmp_path: Path) -> None:
+    k = new_key()
+    (tmp_path / "a.txt").write_text(f"value {k.hex}\n")
+    (tmp_path / "b.txt").write_text(f"{k.npub}\n")
+    code, found, _ = scan_json(tmp_path, ".", env={"NSECGUARD_NO_HYPERSCAN": "1"})
+    assert code == 1 and [(f["path"], f["confidence"]) for f in found] == [("a.txt", "certain")]
+
+
+def test_pre_receive_proves_within_the_pushed_commits(server: Server, work: Repo) -> None:
+    k = new_key()
+    sha = work.commit_file("vectors/sk.txt", f"value {k.hex}\n", "a vector")
+    work.commit_file("vectors/pk.json", f'{{"pubkey": "{k.pubhex}"}}\n', "its public key")
+    result = push(work, "main")
+    assert result.code != 0 and "pre-receive hook declined" in result.output
+    assert "remote: vectors/sk.txt:1:" in result.output and f"commit {sha[:12]}" in result.output
+    assert k.npub in result.output
+    assert_no_secret(result.output, k)
