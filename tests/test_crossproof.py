@@ -275,3 +275,13 @@ def test_pre_receive_proves_within_the_pushed_commits(server: Server, work: Repo
     assert "remote: vectors/sk.txt:1:" in result.output and f"commit {sha[:12]}" in result.output
     assert k.npub in result.output
     assert_no_secret(result.output, k)
+
+
+def test_a_key_in_the_other_file_s_name_does_not_reach_the_reason(tmp_path: Path) -> None:
+    k = new_key()
+    (tmp_path / "a.txt").write_text(f"value {k.hex}\n")
+    (tmp_path / f"{k.hex}.txt").write_text(f"{k.npub}\n")
+    for fmt in ("json", "text", "sarif"):
+        code, out, err = run_cli("scan", "--format", fmt, ".", cwd=tmp_path)
+        assert code == 1 and "its public key appears in" in out
+        assert_no_secret(out + err, k)
