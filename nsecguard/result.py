@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from nsecguard.errors import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from nsecguard.model import Finding
+
+if TYPE_CHECKING:
+    from nsecguard.crossproof import Clues
 
 
 class ScanResult:
     __slots__ = (
+        "clues",
         "commits",
         "errors",
         "findings",
@@ -44,6 +50,7 @@ class ScanResult:
         self.unstaged: list[str] = []  # files a hook scanned whole, having nothing staged
         # the raw secrets a scanning process saw, for the parent's output boundary; never output
         self.secrets: set[str] = set()
+        self.clues: Clues | None = None  # public keys for proof across files (nsecguard.crossproof)
 
     def merge(self, other: ScanResult) -> None:
         self.findings.extend(other.findings)
@@ -56,6 +63,11 @@ class ScanResult:
         self.commits += other.commits
         self.unstaged.extend(other.unstaged)
         self.secrets |= other.secrets
+        if other.clues is not None:
+            if self.clues is None:
+                self.clues = other.clues
+            else:
+                self.clues.merge(other.clues)
 
     def sort(self) -> None:
         self.findings.sort(key=lambda f: (f.path, f.line, f.column, f.kind.value))

@@ -230,7 +230,15 @@ def _scan_files(args: argparse.Namespace, paths: list[str], cfg: Config, options
             scan_ignored=DEFAULT_SCAN_IGNORED if cfg.scan_ignored is None else cfg.scan_ignored,
             use_ignore_files=not args.no_ignore,
         )
-        result.merge(scan_paths(paths, options, jobs=args.jobs, rules=rules))
+        from nsecguard import crossproof
+
+        crossproof.start()
+        try:
+            found = scan_paths(paths, options, jobs=args.jobs, rules=rules)
+        finally:
+            crossproof.stop()
+        crossproof.prove(found, crossproof.rescan_file(options))
+        result.merge(found)
         unmark_tracked(result)
     return result
 

@@ -7,7 +7,7 @@ text (or in the public keys the caller knows) is certain, whatever it is called.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from nsecguard import keys
 from nsecguard.model import Confidence, Kind, Severity
@@ -25,6 +25,13 @@ from nsecguard.rules.base import (
 from nsecguard.rules.pubkeys import HEX_RUN
 
 KIND = Kind.define("hex-key")
+
+# Told, at the end of each buffer, of its 64-hex values that may be public keys (neither
+# reported nor named as a hash or an id), and of its weak candidates (not reported, or below
+# high; not named as something else), each with its public key when derived: proof across
+# files (nsecguard.crossproof, which keeps only public keys and hashes). None: no one is told.
+ClueHook = Callable[[list[bytes], list[tuple[bytes, bytes | None]]], None]
+clue_hook: ClueHook | None = None
 
 
 def find_hex(scan: Scan) -> Iterable[Hit]:
@@ -61,6 +68,9 @@ def find_hex(scan: Scan) -> Iterable[Hit]:
     # named as something else everywhere is reported wherever it stands.
     permitted = {v for _, _, v, _, r in found if r not in (context.VETOED, context.NAMED_PUBLIC)}
     derived: dict[bytes, bytes] = {}
+    hook = clue_hook
+    weak: list[tuple[bytes, bytes | None]] = []
+    proven: set[bytes] = set()
     for start, end, value, conf, reason in found:
         pub: bytes | None = derived.get(value)
         if try_proof and (len(pubkeys) > 1 or (pubkeys and value not in pubkeys)):
@@ -74,15 +84,23 @@ def find_hex(scan: Scan) -> Iterable[Hit]:
                     conf, reason = Confidence.LOW, f"well-known: {known}, no one's secret"
                 else:
                     conf, reason = Confidence.CERTAIN, "its public key appears in the same text"
+                if hook is not None:
+                    proven.add(value)
                 yield Hit(KIND, conf, start, end, pub, keys.fingerprint_pubkey(pub), reason)
                 continue
         if conf is None:
+            if hook is not None and reason not in (context.VETOED, context.NAMED_PUBLIC):
+                weak.append((value, pub))
             continue
         known = keys.well_known(value)
         if known is not None:
             conf, reason = Confidence.LOW, f"well-known: {known}, no one's secret"
         pub = pub or keys.xonly_pubkey(value)
+        if hook is not None and conf < Confidence.HIGH:
+            weak.append((value, pub))
         yield Hit(KIND, conf, start, end, pub, keys.fingerprint_pubkey(pub), reason)
+    if hook is not None and found:  # what may be public keys: values neither reported nor vetoed
+        hook([v for _, _, v, c, r in found if c is None and r != context.VETOED and v not in proven], weak)
 
 
 # A key as 32 numbers in brackets: `Uint8Array(32) [ 59, 240, … ]` (how Node prints nostr-tools'
@@ -133,6 +151,21 @@ def find_byte_arrays(scan: Scan) -> Iterable[Hit]:
         yield Hit(KIND, conf, start, end, pub, keys.fingerprint_pubkey(pub), reason, encoding="bytes")
 
 
+_BECH32_PUB = re.compile(rb"n(?:pub1[02-9ac-hj-np-z]{58}|profile1[02-9ac-hj-np-z]{60,})")
+
+
+def find_names(scan: Scan) -> Iterable[Hit]:
+    """No secret: the public keys a buffer writes as npub or nprofile, told to `clue_hook` (the
+    first pass finds them with the rest, so a scan that wants them pays no pass of its own)."""
+    hook = clue_hook
+    if hook is not None:
+        from nsecguard.rules.pubkeys import bech32_pubkey
+
+        found = [bech32_pubkey(m.group()) for m in _BECH32_PUB.finditer(scan.buf.data)]
+        hook([p for p in found if p is not None], [])
+    return ()
+
+
 _HEX_MAP = bytes(1 if chr(i) in "0123456789abcdefABCDEF" else 0 for i in range(256))
 _HEX_64 = b"\x01" * 64
 
@@ -151,6 +184,14 @@ BYTES_DETECTOR = Detector(
     order=45,
 )
 
+NAMES_DETECTOR = Detector(
+    name="pubkey-names",
+    patterns=(rb"npub1[02-9ac-hj-np-z]{58}", rb"nprofile1[02-9ac-hj-np-z]{60}"),
+    find=find_names,
+    fallback=lambda data, low: clue_hook is not None and (b"npub1" in data or b"nprofile1" in data),
+    order=90,
+)
+
 RULE = Rule(
     kind=KIND,
     severity=Severity.CRITICAL,
@@ -162,7 +203,7 @@ RULE = Rule(
     chat_advice=KEY_CHAT_ADVICE,
     noun="a private key",
     action="that key is compromised: stop using it and move to a new key",
-    detectors=(HEX_DETECTOR, BYTES_DETECTOR),
+    detectors=(HEX_DETECTOR, BYTES_DETECTOR, NAMES_DETECTOR),
     secret_type="Nostr Private Key (hex)",
     precision="high",
     is_key=True,

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from multiprocessing.queues import Queue
     from multiprocessing.sharedctypes import Synchronized
 
-from nsecguard import textio
+from nsecguard import crossproof, textio
 from nsecguard.candidates import get_prefilter
 from nsecguard.engine import Options, find_hits, to_findings
 from nsecguard.paths import Chain, Rules, WalkRules, exclude_rules, mark_ignored, root_chain
@@ -185,8 +185,11 @@ def scan_file(target: Target, options: Options, result: ScanResult | None = None
         start = len(result.findings)
         _scan_file(target, options, result)
         mark_ignored(result.findings, start)
-        return result
-    return _scan_file(target, options, result)
+    else:
+        _scan_file(target, options, result)
+    if crossproof.active():
+        crossproof.take(result, crossproof.Place(target.shown, target.fs, type(target) is IgnoredTarget))
+    return result
 
 
 def _scan_file(target: Target, options: Options, result: ScanResult) -> ScanResult:

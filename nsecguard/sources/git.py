@@ -31,6 +31,8 @@ from nsecguard.output import checked_id, quote, scrub_all
 from nsecguard.result import ScanResult
 
 if TYPE_CHECKING:  # the engine is imported where a scan starts, not at start-up
+    from nsecguard import crossproof
+    from nsecguard.crossproof import Place, Rescan
     from nsecguard.engine import Options
     from nsecguard.paths import Rules
 
@@ -392,6 +394,7 @@ class Scanner:
         self._prefilter = get_prefilter()
         self._needs_context = HEX | BASE64
         self._excluder: Rules | None = None
+        self.known: frozenset[bytes] = frozenset()  # public keys proven elsewhere (nsecguard.crossproof)
 
     def excluded(self, path: str) -> bool:
         """`exclude` patterns against a path relative to the repository's top, with the same
@@ -455,10 +458,39 @@ class Scanner:
         job = ContextJob(diff.path, diff.blob, numbers, text)
         if mask & self._needs_context and diff.blob is not None:
             return job
-        return added_findings(job, self.options)
+        return added_findings(job, self.options, self.known)
 
     def context(self, job: ContextJob) -> list[Finding]:
-        return context_findings(job, self.blobs, self.options)
+        return context_findings(job, self.blobs, self.options, self.known)
+
+    def took(self, path: str, commit: str = "") -> bool:
+        """Proof across files: the public keys the file diff just scanned names and its weak
+        candidates', as the clues of `path` (in `commit`); True when it has candidates."""
+        from nsecguard import crossproof
+
+        if not crossproof.active():
+            return False
+        label = f"{path} (commit {commit[:12]})" if commit else path
+        return crossproof.take(self.result, crossproof.Place(label, commit, path=path))
+
+    def gave(self, path: str, commit: str, clues: crossproof.Pending) -> bool:
+        """`took`, for clues collected elsewhere (a history worker): True with candidates."""
+        from nsecguard import crossproof
+
+        label = f"{path} (commit {commit[:12]})" if commit else path
+        return crossproof.give(self.result, crossproof.Place(label, commit, path=path), clues)
+
+    def rescan(self, diff: FileDiff, known: frozenset[bytes], where: str = "") -> list[Finding]:
+        """`scan` again, with public keys proven elsewhere known (counts and notes unchanged)."""
+        result = self.result
+        counts = result.scanned, result.scanned_bytes, len(result.notes)
+        self.known = known
+        try:
+            return self.scan(diff, where)
+        finally:
+            self.known = frozenset()
+            result.scanned, result.scanned_bytes = counts[0], counts[1]
+            del result.notes[counts[2] :]
 
     def _scan_transcoded(self, diff: FileDiff, where: str) -> list[Finding] | None:
         """A file git calls binary that is text in UTF-16 or UTF-32 (as Windows tools write
@@ -514,24 +546,26 @@ class ContextJob(NamedTuple):
     text: bytes  # the added lines, joined
 
 
-def context_findings(job: ContextJob, blobs: Blobs, options: Options) -> list[Finding]:
+def context_findings(
+    job: ContextJob, blobs: Blobs, options: Options, known: frozenset[bytes] = frozenset()
+) -> list[Finding]:
     """The findings on a job's added lines, judged in the whole new blob (its added lines
-    alone when the blob cannot be read or is binary)."""
+    alone when the blob cannot be read or is binary); `known`: public keys proven elsewhere."""
     from nsecguard.engine import find_hits, to_findings
 
     data = blobs.read(job.blob) if job.blob is not None else None
     if data is not None and b"\0" not in data[:8192]:
         added = frozenset(job.numbers)
-        hits = [h for h in find_hits(data, options=options) if _touches(data, h.start, h.end, added)]
+        hits = [h for h in find_hits(data, known, options=options) if _touches(data, h.start, h.end, added)]
         return to_findings(data, hits, path=job.path, options=options) if hits else []
-    return added_findings(job, options)
+    return added_findings(job, options, known)
 
 
-def added_findings(job: ContextJob, options: Options) -> list[Finding]:
+def added_findings(job: ContextJob, options: Options, known: frozenset[bytes] = frozenset()) -> list[Finding]:
     """The findings in a job's added lines alone, at their lines in the new file."""
     from nsecguard.engine import find_hits, to_findings
 
-    hits = find_hits(job.text, options=options)
+    hits = find_hits(job.text, known, options=options)
     if not hits:
         return []
     numbers = job.numbers
@@ -550,6 +584,42 @@ def scan_staged(
     paths: Sequence[str] = (),
     whole_if_unstaged: bool = False,
     exclude: Sequence[str] = (),
+) -> ScanResult:
+    """`_scan_staged`, then proof across the staged files (nsecguard.crossproof)."""
+    from nsecguard import crossproof
+
+    kept: dict[str, tuple[Scanner, FileDiff]] = {}
+    crossproof.start()
+    try:
+        result = _scan_staged(repo, options, paths, whole_if_unstaged, exclude, kept)
+    finally:
+        crossproof.stop()
+    crossproof.prove(result, _rescan_staged(kept, options))
+    return result
+
+
+def _rescan_staged(kept: dict[str, tuple[Scanner, FileDiff]], options: Options) -> Rescan:
+    """Scan a staged file diff (or a file scanned whole) again, with public keys known."""
+    from nsecguard import crossproof
+
+    whole = crossproof.rescan_file(options)
+
+    def rescan(place: Place, known: frozenset[bytes]) -> list[Finding]:
+        if place.label not in kept:
+            return whole(place, known)  # a file the hook scanned whole
+        scanner, diff = kept[place.label]
+        return scanner.rescan(diff, known)
+
+    return rescan
+
+
+def _scan_staged(
+    repo: Repo,
+    options: Options,
+    paths: Sequence[str],
+    whole_if_unstaged: bool,
+    exclude: Sequence[str],
+    kept: dict[str, tuple[Scanner, FileDiff]],
 ) -> ScanResult:
     """Findings on the lines the index adds (to HEAD, or to nothing in a new repository).
 
@@ -570,6 +640,8 @@ def scan_staged(
                     diff = parse_file(record)
                     seen.add(diff.path)
                     scanner.result.findings.extend(scanner.scan(diff))
+                    if scanner.took(diff.path):
+                        kept[diff.path] = (scanner, diff)
     finally:
         blobs.close()
     result = scanner.result
@@ -694,9 +766,12 @@ def scan_history(
     commit = Commit("", "", "", "")
     args = ["log", "--date-order", "--root", "--diff-merges=dense-combined", LOG_FORMAT, *DIFF_FLAGS]
     args += [*revs, "--"]
+    from nsecguard import crossproof
 
-    def settle(sighted: tuple[Commit, list[Finding]]) -> None:
-        at, findings = sighted
+    candidates: dict[str, Commit] = {}  # commits with weak candidates (proof across files)
+
+    def settle(sighted: tuple[tuple[Commit, str], list[Finding]]) -> None:
+        (at, _path), findings = sighted
         for finding in findings:
             key = (finding.fingerprint, finding.path)
             sighting = seen.get(key)
@@ -705,16 +780,24 @@ def scan_history(
             else:
                 sighting.update(finding, at)
 
-    ordered: history_pool.Ordered[Commit] | None = None
+    def clued(unit: tuple[Commit, str], clues: crossproof.Pending | None) -> None:
+        at, path = unit
+        if clues is not None and scanner.gave(path, at.sha, clues):
+            candidates[at.sha] = at
+
+    ordered: history_pool.Ordered[tuple[Commit, str]] | None = None
+    crossproof.start()
     try:
         with _stream(args, repo.cwd) as stream:
 
             def start() -> history_pool.Pool:
                 fds = history_pool.fds_of(stream, *blobs.pipes())
-                return history_pool.Pool(repo.cwd, options, workers, fds)
+                return history_pool.Pool(repo.cwd, options, workers, fds, collect=crossproof.collect)
 
             workers = jobs or os.cpu_count() or 1
-            ordered = history_pool.Ordered(scanner.context, start, workers)
+            ordered = history_pool.Ordered(
+                scanner.context, start, workers, collect=crossproof.collect, on_collected=clued
+            )
             for record in records(stream):
                 if record.startswith(COMMIT_MARK):
                     commit = parse_commit(record)
@@ -725,11 +808,21 @@ def scan_history(
                 if not record.startswith(b"diff --") or scanner.skip(record):
                     continue
                 diff = parse_file(record)
-                for sighted in ordered.add(commit, scanner.plan(diff, where=f" (commit {commit.sha[:12]})")):
+                planned = scanner.plan(diff, where=f" (commit {commit.sha[:12]})")
+                if not isinstance(planned, ContextJob) and scanner.took(diff.path, commit.sha):
+                    candidates[commit.sha] = commit  # judged here and now: its clues are pending
+                for sighted in ordered.add((commit, diff.path), planned):
                     settle(sighted)
             for sighted in ordered.finish():
                 settle(sighted)
+        if ordered is not None and ordered.pool is not None:
+            ordered.pool.close()
+            scanner.result.secrets |= ordered.pool.secrets
+            ordered.pool = None
+        crossproof.stop()
+        _prove_history(repo, scanner, seen, candidates)
     finally:
+        crossproof.stop()
         if ordered is not None and ordered.pool is not None:
             # first: its workers hold copies of the pipes to git
             ordered.pool.close(abort=sys.exc_info()[1] is not None)
@@ -749,6 +842,41 @@ def scan_history(
     if commits == 0:
         result.notes.append("no commits to scan" + (" (empty repository)" if not repo.has_commits() else ""))
     return result
+
+
+def _prove_history(
+    repo: Repo, scanner: Scanner, seen: dict[tuple[str, str], _Sighting], candidates: dict[str, Commit]
+) -> None:
+    """Proof across files and commits: each file diff whose weak candidates derive to a public
+    key written elsewhere in the history is diffed and scanned again with that key known; a
+    proven finding takes the place of the weaker one of the same commit (or is reported anew)."""
+    from nsecguard import crossproof
+
+    clues, scanner.result.clues = scanner.result.clues, None
+    if clues is None:
+        return
+    renewed: set[tuple[str, str]] = set()
+    for place, found in clues.matches().items():  # newest commit first, as walked
+        commit = candidates.get(place.ref)
+        if commit is None:
+            continue
+        args = ["--literal-pathspecs", "show", "--format=", "--diff-merges=dense-combined", *DIFF_FLAGS]
+        with _stream([*args, commit.sha, "--", place.path], repo.cwd) as stream:
+            diffs = [parse_file(r) for r in records(stream) if r.startswith(b"diff --")]
+        for diff in diffs:
+            if diff.path != place.path:
+                continue
+            new = scanner.rescan(diff, frozenset(found), where=f" (commit {commit.sha[:12]})")
+            for finding in crossproof.upgrade([], new, found, path=diff.path):
+                key = (finding.fingerprint, finding.path)
+                sighting = seen.get(key)
+                if sighting is None:
+                    seen[key] = _Sighting(finding, commit)
+                    renewed.add(key)
+                elif key in renewed:
+                    sighting.update(finding, commit)  # an older commit adding it too
+                elif sighting.commit.sha == commit.sha:
+                    sighting.first = finding
 
 
 COMMIT_MESSAGE = "(commit message)"

@@ -36,13 +36,21 @@ START_AFTER = 8  # whole-blob jobs run here before workers are worth starting
 MAX_OUTSTANDING = 64  # jobs per worker in flight at most (memory stays flat)
 
 T = TypeVar("T")
-_Result = tuple[int, "list[Finding] | None", "frozenset[str]"]  # ticket, findings (None: failed), secrets
+# ticket, findings (None: failed), secrets, what `collect` gathered in the worker (clues)
+_Result = tuple[int, "list[Finding] | None", "frozenset[str]", object]
 
 
 class Pool:
     """`jobs` processes scanning `ContextJob`s; results by ticket, in any order."""
 
-    def __init__(self, cwd: str, options: Options, jobs: int, close_fds: tuple[int, ...] = ()) -> None:
+    def __init__(
+        self,
+        cwd: str,
+        options: Options,
+        jobs: int,
+        close_fds: tuple[int, ...] = (),
+        collect: Callable[[], object] | None = None,
+    ) -> None:
         import multiprocessing
 
         ctx = multiprocessing.get_context("fork")
@@ -50,7 +58,9 @@ class Pool:
         self._results: Queue[_Result] = ctx.Queue()
         self._workers: list[ForkProcess] = [
             ctx.Process(
-                target=_worker, args=(self._tasks, self._results, cwd, options, close_fds), daemon=True
+                target=_worker,
+                args=(self._tasks, self._results, cwd, options, close_fds, collect),
+                daemon=True,
             )
             for _ in range(jobs)
         ]
@@ -59,6 +69,7 @@ class Pool:
         self.secrets: set[str] = set()  # what the workers' boundaries saw, for this one's
         self._waiting: dict[int, ContextJob] = {}
         self._done: dict[int, list[Finding] | None] = {}
+        self.collected: dict[int, object] = {}  # ticket -> what the worker's `collect` gave
         self._restore = stop_on_sigterm()  # SIGTERM interrupts us like Ctrl-C: close() runs
         try:
             for w in self._workers:
@@ -89,9 +100,11 @@ class Pool:
                     log.warning("a history scanning process died; scanning on in this one")
                     self.broken = True
                 continue
-            done, findings, secrets = got
+            done, findings, secrets, collected = got
             self._done[done] = findings
             self.secrets |= secrets
+            if collected is not None and findings is not None:
+                self.collected[done] = collected
         self._waiting.pop(ticket, None)
         return True, self._done.pop(ticket)
 
@@ -126,6 +139,7 @@ def _worker(
     cwd: str,
     options: Options,
     close_fds: tuple[int, ...],
+    collect: Callable[[], object] | None = None,
 ) -> None:
     import signal
 
@@ -157,10 +171,11 @@ def _worker(
             except Exception as exc:  # never a traceback (it could hold a key): the parent retries
                 log.debug("history worker: %s", type(exc).__name__)
                 findings = None
+            collected = collect() if collect is not None else None  # always: never carried over
             seen = output.secrets()
             new = frozenset(seen - told) if len(seen) != len(told) else frozenset()
             told |= new
-            results.put((ticket, findings, new))
+            results.put((ticket, findings, new, collected))
     finally:
         blobs.close()
 
@@ -169,11 +184,20 @@ class Ordered(Generic[T]):
     """Units of a history scan, each with the findings it gives, released in the order they
     were added. Units with a `ContextJob` go to a `Pool` once `START_AFTER` of them were seen
     (and `jobs` > 1); `run_here` runs a job in this process (before the pool starts, and
-    whenever a worker failed)."""
+    whenever a worker failed). With `collect`, what it gathers after each job (in this process
+    or the worker's: the clues of proof across files) goes to `on_collected(unit, it)`."""
 
     def __init__(
-        self, run_here: Callable[[ContextJob], list[Finding]], start: Callable[[], Pool], jobs: int
+        self,
+        run_here: Callable[[ContextJob], list[Finding]],
+        start: Callable[[], Pool],
+        jobs: int,
+        *,
+        collect: Callable[[], Any] | None = None,
+        on_collected: Callable[[T, Any], None] | None = None,
     ) -> None:
+        self._collect = collect
+        self._on_collected = on_collected
         self._run_here = run_here
         self._start = start
         self._jobs = jobs if sys.platform != "win32" else 1
@@ -197,13 +221,19 @@ class Ordered(Generic[T]):
                     yield from self._release(block_first=True)
                 yield from self._release(block_first=False)
                 return
-            planned = self._run_here(planned)
+            planned = self._here(unit, planned)
         if self._queue:
             if planned:
                 self._queue.append((unit, planned, None))
             yield from self._release(block_first=False)
         elif planned:
             yield unit, planned
+
+    def _here(self, unit: T, job: ContextJob) -> list[Finding]:
+        findings = self._run_here(job)
+        if self._collect is not None and self._on_collected is not None:
+            self._on_collected(unit, self._collect())
+        return findings
 
     def finish(self) -> Iterator[tuple[T, list[Finding]]]:
         """Every unit still waiting, in order."""
@@ -220,7 +250,9 @@ class Ordered(Generic[T]):
                 if not ready:
                     return
                 if findings is None:
-                    findings = self._run_here(job)
+                    findings = self._here(unit, job)
+                elif self._on_collected is not None:
+                    self._on_collected(unit, self.pool.collected.pop(pending, None))
             else:
                 findings = pending
             self._queue.popleft()

@@ -270,3 +270,27 @@ def test_a_signal_during_a_history_scan_stops_its_workers_and_their_git(
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         proc.wait(timeout=10)
+
+
+def test_proof_across_files_works_when_workers_judge_the_blobs(
+    repo: Repo, pools: list[history_pool.Pool]
+) -> None:
+    """The clues of a whole-blob job judged in a worker reach this process: a value with no
+    name in one commit is proven by its public key in another, with workers as without."""
+    k = new_key()
+    rng = random.Random(5)
+    for i in range(6):  # whole-blob jobs, so the pool starts before the candidate's job
+        repo.write("Cargo.lock", "".join(f'checksum = "{rng.randbytes(32).hex()}"\n' for _ in range(i + 1)))
+        repo.add(".")
+        repo.commit(f"lock {i}")
+    repo.write("vectors.txt", f"value {k.hex}\n")
+    repo.add(".")
+    repo.commit("a vector")
+    repo.write("expected.md", f"owner {k.npub}\n")
+    repo.add(".")
+    repo.commit("its owner")
+    alone = _scan(repo, 1)
+    shared = _scan(repo, 2)
+    assert pools and _report(shared) == _report(alone)
+    (found,) = [f for f in shared.findings if f.path == "vectors.txt"]
+    assert str(found.confidence) == "certain" and "expected.md" in found.reason
