@@ -149,10 +149,25 @@ def judge_phrase(text: bytes) -> Verdict:
     In prose, "X of the Y" and "X made with the Y" are about X: "the hash of my private key" is
     a hash, "the private key of the bot" is a key ("the value of the private key" is read as
     "the private key": its head says nothing)."""
-    idents = _IDENT.findall(text)[-_MAX_IDENTS:]
+    idents = [_without_conversion(x) for x in _IDENT.findall(text)[-_MAX_IDENTS:]]
     if any(x.lower() in _OF or x.lower() in _MADE_WITH for x in idents):
         return _prose(text) or _walk(idents)
     return _walk(idents)
+
+
+# methods that turn a value into another spelling of itself: `shared_secret.hex()` is named by
+# `shared_secret`, not by "hex" (which would make "secret hex", a private-key name)
+_CONVERSIONS = {
+    b"hex", b"to_hex", b"tohex", b"hex_str", b"to_bytes", b"tobytes", b"bytes", b"decode",
+    b"encode", b"to_string", b"tostring", b"as_str", b"as_bytes", b"serialize", b"value",
+}  # fmt: skip
+
+
+def _without_conversion(ident: bytes) -> bytes:
+    parts = ident.split(b".")
+    while len(parts) > 1 and parts[-1].lower() in _CONVERSIONS:
+        parts.pop()
+    return b".".join(parts)
 
 
 def _prose(text: bytes) -> Verdict | None:
@@ -357,7 +372,8 @@ def _judge_one(
     if _KEY_COMMAND.search(before):  # `nak key public <hex>` prints the key's public key
         return Confidence.HIGH, "passed to a command that takes a private key", None
     nearest = before[cut + 1 :] if cut >= 0 else before
-    verdict = judge_phrase(nearest)
+    # `make_event("<hex>"`: the call names what it makes, not the value it is given
+    verdict = Verdict.NONE if _MAKER_CALL.search(nearest) else judge_phrase(nearest)
     how = "named"
     if (
         verdict is Verdict.NONE
@@ -383,7 +399,7 @@ def _judge_one(
             item = _LIST_ITEM.match(line)
             if lead_only and item:  # one element of a list spread over lines
                 return None, "", (at + item.start(1), at + item.end(1))
-            if lead_only:
+            if lead_only and not _MAKER_CALL.search(line):
                 verdict, how = judge_phrase(line[-160:]), "labelled on the line before"
             elif _COMMENT_LINE.match(line):  # `# the bot's private key` over `KEY=<hex>`
                 verdict, how = judge_phrase(line[-160:]), "described in a comment on the line before"
@@ -414,8 +430,16 @@ def _judge_one(
             return Confidence.MEDIUM, f"{named} as a secret in a Nostr file", None
         return Confidence.LOW, f"{named} as a generic secret", None
     if verdict is Verdict.NEGATIVE:
-        return None, NAMED_PUBLIC if _vetoed_as_public(nearest) else VETOED, None
+        return None, _veto_reason(nearest), None
     return None, "", None
+
+
+# a call that makes something from its arguments (`make_event(`, `createEvent(`, `build_note(`,
+# `new_keys(`, `gen_event(`), the value its first argument, on the same line or the next
+_MAKER_CALL = re.compile(
+    rb"(?i)(?:^|[^\w$])(?:[\w$]+\.)*(?:make|create|build|new|gen|generate|mk)_?[a-z0-9_]*\s*\(\s*"
+    rb"[\"'`]?(?:0x)?\s*$"
+)
 
 
 _CALL_ARGS = re.compile(rb"[\w$]\s*\([^\[\]{}()]*$")  # inside a call's parentheses
@@ -570,13 +594,23 @@ NAMED_PUBLIC = "named as a public key"  # a proof by derivation may still show i
 _PUBLIC_WORDS = {"pub", "pubkey", "pubkeys", "public", "publickey", "npub", "pk", "pkey", "xonly"}
 
 
-def _vetoed_as_public(text: bytes) -> bool:
-    """Is the name that vetoed the value a public-key name (not a hash's)?"""
+# `pk` is as often a private key (`PK1 = "<hex>"`, `sender_pk`) as a public one: it vetoes a
+# name, never a proof (the value's own public key in the text)
+NAMED_PK = "named pk (a public or a private key)"
+_AMBIGUOUS = {"pk", "pks", "pkey"}
+
+
+def _veto_reason(text: bytes) -> str:
+    """Why the name vetoed the value: a public-key name, an ambiguous `pk`, or a hash's or an
+    id's name."""
     for ident in reversed(_IDENT.findall(text)[-_MAX_IDENTS:]):
-        ordered = words_of(ident.decode("ascii"))
+        ordered = words_of(_without_conversion(ident).decode("ascii"))
         if ordered and _is_negative(ordered):
-            return bool(set(ordered) & _PUBLIC_WORDS)
-    return False
+            public = set(ordered) & _PUBLIC_WORDS
+            if public and public <= _AMBIGUOUS:
+                return NAMED_PK
+            return NAMED_PUBLIC if public else VETOED
+    return VETOED
 
 
 _LOOKBACK = 4096
