@@ -17,7 +17,9 @@ a false positive. detect-secrets (its default plugins) runs on the same tree: it
 and the share of its output that is no secret ("noise").
 
 The verdict file is JSON, outside the repository: {"<corpus>/<path>:<line>:<fingerprint>":
-"key" | "not"}; `--review` prints what needs a verdict with every long hex or bech32 run masked.
+"key" | "not"}, and {"<corpus>/<path>:<line>:<kind>": "not" | "secret"} for the other kinds
+("secret": a finding with no candidate of its own that is one, such as a bent nsec);
+`--review` prints what needs a verdict with every long hex or bech32 run masked.
 Only counts, paths, line numbers and public fingerprints are printed: never a key.
 """
 
@@ -28,6 +30,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -38,7 +41,9 @@ from nsecguard.rules.pubkeys import HEX_RUN, written_in
 
 _NSEC = re.compile(rb"(?i)nsec1[02-9ac-hj-np-z]{58}")
 _NCRYPTSEC = re.compile(rb"(?i)ncryptsec1[02-9ac-hj-np-z]{100,}")
-_URI_SECRET = re.compile(rb"(?i)(bunker|nostr\+walletconnect)://[^\s\"'`<>]*?[?&]secret=([^\s&\"'`<>#]+)")
+_URI_SECRET = re.compile(
+    rb"(?i)(bunker|nostr\+walletconnect):(?://)?[^\s\"'`<>]*?[?&]secret=([^\s&\"'`<>#]+)"
+)
 _MASK = re.compile(rb"[0-9a-fA-F]{32,}|(?i:n(?:sec|pub|profile|cryptsec)1[02-9ac-hj-np-z]{20,})")
 _SECRETISH = re.compile(rb"(?i)priv|secret|\bsk\b|seckey|nsec|signing")
 MAX_FILE = 8 << 20
@@ -148,8 +153,8 @@ def apply_verdicts(corpus: Corpus, verdicts: dict[str, str]) -> None:
             s.truth = "not"
 
 
-def run_nsecguard(root: str, exe: str) -> list[dict[str, object]]:
-    cmd = [exe, "scan", "--format", "json", "--no-ignore", "--no-progress", "--min-confidence", "low", "."]
+def run_nsecguard(root: str, exe: list[str]) -> list[dict[str, object]]:
+    cmd = [*exe, "scan", "--format", "json", "--no-ignore", "--no-progress", "--min-confidence", "low", "."]
     cp = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
     if cp.returncode not in (0, 1):
         sys.exit(f"nsecguard failed on {root} (exit {cp.returncode})")
@@ -198,7 +203,9 @@ class Figures:
     ds_noise: int = 0
 
 
-def measure(corpus: Corpus, exe: str, ds: str | None, review: bool) -> Figures:
+def measure(
+    corpus: Corpus, exe: list[str], ds: str | None, review: bool, verdicts: dict[str, str]
+) -> Figures:
     fig = Figures()
     findings = run_nsecguard(corpus.root, exe)
     by_hex: dict[tuple[str, int, str], str] = {}
@@ -231,6 +238,10 @@ def measure(corpus: Corpus, exe: str, ds: str | None, review: bool) -> Figures:
         if review and conf not in DEFAULT_LEVELS:
             print(f"  MISSED {s.kind} {s.rel}:{s.line} ({conf or 'none'})")
     secret_places = {(s.rel, s.line, s.kind) for s in corpus.secrets if s.truth == "secret"}
+    # a finding the reviewer accepted without a candidate of its own (a bent nsec, repaired)
+    secret_places |= {
+        (r, n, k) for (r, n, k) in by_kind if verdicts.get(f"{corpus.name}/{r}:{n}:{k}") == "secret"
+    }
     for key, conf in [*by_hex.items(), *by_kind.items()]:
         if conf not in DEFAULT_LEVELS:
             continue
@@ -280,9 +291,14 @@ def main() -> None:
     ap.add_argument("--review", action="store_true", help="list misses, false positives, unproven")
     ap.add_argument("--no-detect-secrets", action="store_true")
     ap.add_argument("--seen", nargs="*", default=[], help="corpus names tuned on (reported apart)")
+    ap.add_argument("--nsecguard", help="the command to measure (default: this environment's nsecguard)")
     args = ap.parse_args()
     bindir = os.path.dirname(sys.executable)
-    exe = shutil.which("nsecguard", path=bindir) or shutil.which("nsecguard") or "nsecguard"
+    exe = (
+        shlex.split(args.nsecguard)
+        if args.nsecguard
+        else [shutil.which("nsecguard", path=bindir) or "nsecguard"]
+    )
     ds = None if args.no_detect_secrets else (shutil.which("detect-secrets", path=bindir) or None)
     verdicts: dict[str, str] = {}
     if args.verdicts and os.path.exists(args.verdicts):
@@ -299,7 +315,7 @@ def main() -> None:
         apply_verdicts(corpus, verdicts)
         if args.review:
             print(f"== {corpus.name}")
-        fig = measure(corpus, exe, ds, args.review)
+        fig = measure(corpus, exe, ds, args.review, verdicts)
         group = "seen" if corpus.name in args.seen else "held-out"
         total = totals[group]
         for name in vars(fig):

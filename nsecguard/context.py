@@ -328,30 +328,43 @@ def judge(
     list's name. Pass the same `memo` for every value of one buffer, in order: each walk then
     stops at the element before (without one, at most `_MAX_SIBLINGS` elements are walked)."""
     memo = memo or Memo()
-    visited: list[int] = []
+    visited: list[tuple[int, int]] = []
     result: tuple[Confidence | None, str] = (None, "")
+    judged = -1  # the element of `visited` that was judged by its own names
     for _ in range(_MAX_SIBLINGS):
         known = memo.values.get(end)
         if known is not None:
             result = known
             break
-        visited.append(end)
+        visited.append((start, end))
         confidence, reason, sibling = _judge_one(buf, start, end, nostr_file, memo)
         if sibling is None:
-            result = (confidence, reason)
+            result, judged = (confidence, reason), len(visited) - 1
             break
         start, end = sibling
-    for seen in visited:
+    if result[1].startswith(_PASSED_AS):
+        # arguments of one call over several lines: each is named by its own parameter, not by
+        # the first one's (`assertCryptPriv(t,\n "<sk1>",\n "<sk2>",\n "<conversation key>",`)
+        for at, (s, e) in enumerate(visited):
+            own = result if at == judged else _judge_one(buf, s, e, nostr_file, memo, own=True)
+            memo.values[e] = (own[0], own[1])
+        return memo.values[visited[0][1]] if visited else result
+    for _start, seen in visited:
         memo.values[seen] = result
     return result
+
+
+_PASSED_AS = "passed as the parameter"
 
 
 _MAX_SIBLINGS = 32
 
 
 def _judge_one(
-    buf: bytes, start: int, end: int, nostr_file: bool, memo: Memo
+    buf: bytes, start: int, end: int, nostr_file: bool, memo: Memo, own: bool = False
 ) -> tuple[Confidence | None, str, tuple[int, int] | None]:
+    """One value's verdict, or the earlier element of its list to judge it by (never with
+    `own`: then the value is judged by its own names only)."""
     # never look further back than a window: on a minified line of megabytes, the line start is
     # "far away", and reading back to it for every value would make a scan quadratic
     window = max(0, start - _LOOKBACK)
@@ -377,6 +390,7 @@ def _judge_one(
     how = "named"
     if (
         verdict is Verdict.NONE
+        and not own
         and prior is not None
         and _is_element(prior.group(), before[prior.end() :])
         and not _CALL_ARGS.search(before)  # `f("<hex>", "<hex>")`: arguments, each its own
@@ -397,7 +411,7 @@ def _judge_one(
         if previous is not None:
             at, line = previous
             item = _LIST_ITEM.match(line)
-            if lead_only and item:  # one element of a list spread over lines
+            if lead_only and item and not own:  # one element of a list spread over lines
                 return None, "", (at + item.start(1), at + item.end(1))
             if lead_only and not _MAKER_CALL.search(line):
                 verdict, how = judge_phrase(line[-160:]), "labelled on the line before"
@@ -481,6 +495,13 @@ def _named_from_afar(
         found = _parameter(buf, before, inner, memo)
         if found is not None:
             return found
+    elif verdict is Verdict.NONE and not before.strip(b" \t\"'`"):
+        # the value opens its line: an argument of a call spread over lines (`assertCryptPriv(t,`
+        # then `"<hex>",`), named by the parameter it is passed as
+        floor = max(0, start - _ARGS_LOOKBACK)
+        paren = next(structure.open_brackets(buf, start, floor), None)
+        if paren is not None and buf[paren] == ord("("):
+            return _parameter(buf, buf[floor:start], paren - floor, memo)
     entry = _ENTRY_NAME.search(nearest)
     if entry is None:
         return None  # an unnamed value: no section names it
@@ -502,6 +523,9 @@ def _named_from_afar(
     if verdict is Verdict.NONE and any(judge_phrase(p) is Verdict.STRONG for p in path[:1]):
         return Verdict.STRONG, f"!an entry of a map named as private keys ({where})"
     return None
+
+
+_ARGS_LOOKBACK = 1024
 
 
 def _parameter(buf: bytes, before: bytes, paren: int, memo: Memo) -> tuple[Verdict, str] | None:
