@@ -440,6 +440,10 @@ def _judge_one(
         return Confidence.MEDIUM, f"{how} as a private key", None
     if verdict is Verdict.WEAK:
         named = how.lstrip("!") if how.startswith(("in a table", "passed as")) else "named"
+        if how == "named" and _OPENS_LIST.search(nearest) and _only_keys(nearest):
+            # `import_keys=['<hex>']`, `keys: [...]`: a list of bare "keys" in Nostr code is
+            # people's public keys far more often than secrets (follows, imports, p tags)
+            return Confidence.LOW, "an element of a list named only as keys", None
         if nostr_file:
             return Confidence.MEDIUM, f"{named} as a secret in a Nostr file", None
         return Confidence.LOW, f"{named} as a generic secret", None
@@ -454,6 +458,15 @@ _MAKER_CALL = re.compile(
     rb"(?i)(?:^|[^\w$])(?:[\w$]+\.)*(?:make|create|build|new|gen|generate|mk)_?[a-z0-9_]*\s*\(\s*"
     rb"[\"'`]?(?:0x)?\s*$"
 )
+
+
+_OPENS_LIST = re.compile(rb"\[\s*[\"'`]?(?:0[xX])?$")
+
+
+def _only_keys(text: bytes) -> bool:
+    """Is `keys` the only secret-ish word of the names before the value?"""
+    words = {w for x in _IDENT.findall(text)[-2:] for w in words_of(x.decode("ascii"))}
+    return words & _WEAK == {"keys"} and not words & _SECRETISH
 
 
 _CALL_ARGS = re.compile(rb"[\w$]\s*\([^\[\]{}()]*$")  # inside a call's parentheses

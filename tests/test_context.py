@@ -158,10 +158,11 @@ def test_veto_reasons_tell_public_keys_from_hashes() -> None:
 # -- patterns from held-out corpora (benchmarks/heldout_recall.py) ---------------------------
 
 
-def _lines(text: str) -> list[tuple[int, str]]:
-    from nsecguard import scan_text
+def _lines(text: str, low: bool = False) -> list[tuple[int, str]]:
+    from nsecguard import Confidence, Options, scan_text
 
-    return [(f.line, f.confidence.name.lower()) for f in scan_text(text)]
+    options = Options(min_confidence=Confidence.LOW) if low else Options()
+    return [(f.line, f.confidence.name.lower()) for f in scan_text(text, options=options)]
 
 
 def test_pk_vetoes_a_name_but_never_a_proof() -> None:
@@ -194,3 +195,14 @@ def test_a_call_that_makes_something_does_not_name_its_argument() -> None:
     assert _lines(call) == []  # no name, no proof: nothing to say
     # a call named for what it reads stays a veto: `get_event(<id>)` takes an event id
     assert _lines(f'get_event("{k.hex}")\nsign("{k.hex}")\nassert pub == "{k.pubhex}"\n') == [(2, "certain")]
+
+
+def test_a_list_named_only_as_keys_is_low() -> None:
+    # monstr: `import_keys=['<hex>']` imports people's public keys
+    k, other = new_key(), new_key()
+    assert _lines(f"# nostr\ncreate(import_keys=['{k.hex}', '{other.hex}'])\n", low=True) == [(2, "low")] * 2
+    assert _lines(f'# nostr\nkeys = ["{k.hex}"]\n', low=True) == [(2, "low")]
+    assert _lines(f'# nostr\nkeys = ["{k.hex}"]\n') == []
+    # a secret-ish word, or a single value, keeps its level
+    assert _lines(f'# nostr\nsecret_keys = ["{k.hex}"]\n') == [(2, "high")]
+    assert _lines(f'# nostr\nkeys = "{k.hex}"\n') == [(2, "medium")]
