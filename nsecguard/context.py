@@ -386,7 +386,9 @@ def _judge_one(
         return Confidence.HIGH, "passed to a command that takes a private key", None
     nearest = before[cut + 1 :] if cut >= 0 else before
     # `make_event("<hex>"`: the call names what it makes, not the value it is given
-    verdict = Verdict.NONE if _MAKER_CALL.search(nearest) else judge_phrase(nearest)
+    verdict = judge_phrase(nearest)
+    if verdict is Verdict.NEGATIVE and _MAKER_CALL.search(nearest):
+        verdict = Verdict.NONE  # but `NewPlainKeySigner("<hex>"` names a key
     how = "named"
     if (
         verdict is Verdict.NONE
@@ -413,8 +415,10 @@ def _judge_one(
             item = _LIST_ITEM.match(line)
             if lead_only and item and not own:  # one element of a list spread over lines
                 return None, "", (at + item.start(1), at + item.end(1))
-            if lead_only and not _MAKER_CALL.search(line):
+            if lead_only:
                 verdict, how = judge_phrase(line[-160:]), "labelled on the line before"
+                if verdict is Verdict.NEGATIVE and _MAKER_CALL.search(line):
+                    verdict = Verdict.NONE
             elif _COMMENT_LINE.match(line):  # `# the bot's private key` over `KEY=<hex>`
                 verdict, how = judge_phrase(line[-160:]), "described in a comment on the line before"
     if verdict is Verdict.NONE:

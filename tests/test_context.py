@@ -193,6 +193,9 @@ def test_a_call_that_makes_something_does_not_name_its_argument() -> None:
     assert _lines(call + proof) == [(2, "certain"), (5, "certain")]
     assert _lines(f'evt = makeEvent("{k.hex}")\n' + proof) == [(1, "certain"), (2, "certain")]
     assert _lines(call) == []  # no name, no proof: nothing to say
+    # a maker named for a key still names it (go-nostr's `keyer.NewPlainKeySigner("<hex>")`)
+    assert _lines(f'kr, err := keyer.NewPlainKeySigner("{k.hex}")\n') == [(1, "high")]
+    assert _lines(f'kr := keyer.NewPlainKeySigner(\n\t"{k.hex}",\n)\n') == [(2, "medium")]
     # a call named for what it reads stays a veto: `get_event(<id>)` takes an event id
     assert _lines(f'get_event("{k.hex}")\nsign("{k.hex}")\nassert pub == "{k.pubhex}"\n') == [(2, "certain")]
 
