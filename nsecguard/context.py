@@ -400,6 +400,10 @@ def _judge_one(
         return None, "", (before_at + prior.start(), before_at + prior.end())  # `["<hex>", "<hex>"`
     if verdict is Verdict.NONE and cut >= 0:
         verdict = _compared_with(before[:cut])
+    if verdict is Verdict.NONE and cut >= 0 and _LOOKUP_DEFAULT.search(before, 0, cut + 1):
+        # `os.getenv("NOSTR_KEY", "<hex>")`, `config.get("nsec", "<hex>")`: the default of a
+        # lookup is named by the key looked up (and what it is assigned to)
+        verdict = judge_phrase(before[:cut])
     lead_only = at_line_start and _LEAD_ONLY.match(buf[line_start:start]) is not None
     if verdict is Verdict.NONE and _ROW_START.search(before) is not None:
         # a row of a table (`{"<hex>", "abc"},` under a `[]struct{ secretkey string; ... }`)
@@ -464,6 +468,11 @@ _MAKER_CALL = re.compile(
 )
 
 
+# a lookup by name with a default: `os.getenv("X",`, `os.environ.get('X',`, `config.get("X",`,
+# `env::var("X").unwrap_or("`... only the one-literal-key form, up to the comma before the value
+_LOOKUP_DEFAULT = re.compile(
+    rb"(?i)(?:getenv|environ\.get|\.get|setdefault|env_or|getenv_or)\s*\(\s*[\"'`][\w.-]+[\"'`]\s*,$"
+)
 _OPENS_LIST = re.compile(rb"\[\s*[\"'`]?(?:0[xX])?$")
 
 

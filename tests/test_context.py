@@ -209,3 +209,14 @@ def test_a_list_named_only_as_keys_is_low() -> None:
     # a secret-ish word, or a single value, keeps its level
     assert _lines(f'# nostr\nsecret_keys = ["{k.hex}"]\n') == [(2, "high")]
     assert _lines(f'# nostr\nkeys = "{k.hex}"\n') == [(2, "medium")]
+
+
+def test_the_default_of_a_lookup_is_named_by_the_key_looked_up() -> None:
+    # nostr_bot: `PRIVATE_KEY = os.getenv('NOSTR_KEY', '<hex>')`, a default key in the code
+    k = new_key()
+    assert _lines(f"PRIVATE_KEY = os.getenv('NOSTR_KEY', '{k.hex}')\n") == [(1, "high")]
+    assert _lines(f'key = os.environ.get("BOT_NSEC", "{k.hex}")\n') == [(1, "high")]
+    assert _lines(f'sk = config.get("nostr_sk", "{k.hex}")\n') == [(1, "high")]
+    # a lookup of something else stays quiet
+    assert _lines(f'event = os.getenv("EVENT_ID", "{k.hex}")\n') == []
+    assert _lines(f'x = cache.get("{k.hex}", None)\n') == []
