@@ -20,7 +20,9 @@ The verdict file is JSON, outside the repository: {"<corpus>/<path>:<line>:<fing
 "key" | "not"}, and {"<corpus>/<path>:<line>:<kind>": "not" | "secret"} for the other kinds
 ("secret": a finding with no candidate of its own that is one, such as a bent nsec);
 `--review` prints what needs a verdict with every long hex or bech32 run masked.
-Only counts, paths, line numbers and public fingerprints are printed: never a key.
+Only counts, paths, line numbers and public fingerprints are printed, and with `--review` the
+lines around a value with every hex run, bech32-like run, long token and `secret=` value masked:
+never a key.
 """
 
 from __future__ import annotations
@@ -44,7 +46,12 @@ _NCRYPTSEC = re.compile(rb"(?i)ncryptsec1[02-9ac-hj-np-z]{100,}")
 _URI_SECRET = re.compile(
     rb"(?i)(bunker|nostr\+walletconnect):(?://)?[^\s\"'`<>]*?[?&]secret=([^\s&\"'`<>#]+)"
 )
-_MASK = re.compile(rb"[0-9a-fA-F]{32,}|(?i:n(?:sec|pub|profile|cryptsec)1[02-9ac-hj-np-z]{20,})")
+# what `--review` masks in the lines it shows: long hex, anything bech32-like (a key bent by a
+# slip too), and every secret= value
+_MASK = re.compile(
+    rb"[0-9a-fA-F]{32,}|(?i:n(?:sec|pub|profile|cryptsec)1[02-9ac-hj-np-z]{8,}|[02-9ac-hj-np-z]{24,})"
+    rb"|(?i:(?<=secret=)[^&\s\"'`<>#]+)|[A-Za-z0-9+/_-]{40,}={0,2}"
+)
 _SECRETISH = re.compile(rb"(?i)priv|secret|\bsk\b|seckey|nsec|signing")
 MAX_FILE = 8 << 20
 DEFAULT_LEVELS = {"medium", "high", "certain"}
@@ -306,7 +313,7 @@ def main() -> None:
             verdicts = json.load(f)
     totals: dict[str, Figures] = {"seen": Figures(), "held-out": Figures()}
     header = (
-        f"{'corpus':34} {'MB':>5} {'hex':>4} {'same':>4} {'default':>9} {'low':>9} {'secrets':>7}"
+        f"{'corpus':44} {'MB':>5} {'hex':>4} {'same':>4} {'default':>9} {'low':>9} {'secrets':>7}"
         f" {'FP':>3} {'ds hex':>9} {'ds noise':>13}"
     )
     rows = []
@@ -332,7 +339,7 @@ def _row(name: str, size: int, fig: Figures) -> str:
     ds = f"{fig.ds_hex} {_pct(fig.ds_hex, fig.true_hex)}" if fig.ds_results else "-"
     noise = f"{fig.ds_noise}/{fig.ds_results} {_pct(fig.ds_noise, fig.ds_results)}" if fig.ds_results else "-"
     return (
-        f"{name:34} {size / 1e6:5.1f} {fig.true_hex:4} {fig.same_file:4}"
+        f"{name:44} {size / 1e6:5.1f} {fig.true_hex:4} {fig.same_file:4}"
         f" {fig.found_default:4} {_pct(fig.found_default, fig.true_hex):>4}"
         f" {fig.found_low:4} {_pct(fig.found_low, fig.true_hex):>4}"
         f" {fig.secrets_found:3}/{fig.secrets:<3} {fig.false_positives:3} {ds:>9} {noise:>13}"
