@@ -149,10 +149,25 @@ def judge_phrase(text: bytes) -> Verdict:
     In prose, "X of the Y" and "X made with the Y" are about X: "the hash of my private key" is
     a hash, "the private key of the bot" is a key ("the value of the private key" is read as
     "the private key": its head says nothing)."""
-    idents = _IDENT.findall(text)[-_MAX_IDENTS:]
+    idents = [_without_conversion(x) for x in _IDENT.findall(text)[-_MAX_IDENTS:]]
     if any(x.lower() in _OF or x.lower() in _MADE_WITH for x in idents):
         return _prose(text) or _walk(idents)
     return _walk(idents)
+
+
+# methods that turn a value into another spelling of itself: `shared_secret.hex()` is named by
+# `shared_secret`, not by "hex" (which would make "secret hex", a private-key name)
+_CONVERSIONS = {
+    b"hex", b"to_hex", b"tohex", b"hex_str", b"to_bytes", b"tobytes", b"bytes", b"decode",
+    b"encode", b"to_string", b"tostring", b"as_str", b"as_bytes", b"serialize", b"value",
+}  # fmt: skip
+
+
+def _without_conversion(ident: bytes) -> bytes:
+    parts = ident.split(b".")
+    while len(parts) > 1 and parts[-1].lower() in _CONVERSIONS:
+        parts.pop()
+    return b".".join(parts)
 
 
 def _prose(text: bytes) -> Verdict | None:
@@ -313,30 +328,43 @@ def judge(
     list's name. Pass the same `memo` for every value of one buffer, in order: each walk then
     stops at the element before (without one, at most `_MAX_SIBLINGS` elements are walked)."""
     memo = memo or Memo()
-    visited: list[int] = []
+    visited: list[tuple[int, int]] = []
     result: tuple[Confidence | None, str] = (None, "")
+    judged = -1  # the element of `visited` that was judged by its own names
     for _ in range(_MAX_SIBLINGS):
         known = memo.values.get(end)
         if known is not None:
             result = known
             break
-        visited.append(end)
+        visited.append((start, end))
         confidence, reason, sibling = _judge_one(buf, start, end, nostr_file, memo)
         if sibling is None:
-            result = (confidence, reason)
+            result, judged = (confidence, reason), len(visited) - 1
             break
         start, end = sibling
-    for seen in visited:
+    if result[1].startswith(_PASSED_AS):
+        # arguments of one call over several lines: each is named by its own parameter, not by
+        # the first one's (`assertCryptPriv(t,\n "<sk1>",\n "<sk2>",\n "<conversation key>",`)
+        for at, (s, e) in enumerate(visited):
+            own = result if at == judged else _judge_one(buf, s, e, nostr_file, memo, own=True)
+            memo.values[e] = (own[0], own[1])
+        return memo.values[visited[0][1]] if visited else result
+    for _start, seen in visited:
         memo.values[seen] = result
     return result
+
+
+_PASSED_AS = "passed as the parameter"
 
 
 _MAX_SIBLINGS = 32
 
 
 def _judge_one(
-    buf: bytes, start: int, end: int, nostr_file: bool, memo: Memo
+    buf: bytes, start: int, end: int, nostr_file: bool, memo: Memo, own: bool = False
 ) -> tuple[Confidence | None, str, tuple[int, int] | None]:
+    """One value's verdict, or the earlier element of its list to judge it by (never with
+    `own`: then the value is judged by its own names only)."""
     # never look further back than a window: on a minified line of megabytes, the line start is
     # "far away", and reading back to it for every value would make a scan quadratic
     window = max(0, start - _LOOKBACK)
@@ -357,10 +385,14 @@ def _judge_one(
     if _KEY_COMMAND.search(before):  # `nak key public <hex>` prints the key's public key
         return Confidence.HIGH, "passed to a command that takes a private key", None
     nearest = before[cut + 1 :] if cut >= 0 else before
+    # `make_event("<hex>"`: the call names what it makes, not the value it is given
     verdict = judge_phrase(nearest)
+    if verdict is Verdict.NEGATIVE and _MAKER_CALL.search(nearest):
+        verdict = Verdict.NONE  # but `NewPlainKeySigner("<hex>"` names a key
     how = "named"
     if (
         verdict is Verdict.NONE
+        and not own
         and prior is not None
         and _is_element(prior.group(), before[prior.end() :])
         and not _CALL_ARGS.search(before)  # `f("<hex>", "<hex>")`: arguments, each its own
@@ -368,6 +400,10 @@ def _judge_one(
         return None, "", (before_at + prior.start(), before_at + prior.end())  # `["<hex>", "<hex>"`
     if verdict is Verdict.NONE and cut >= 0:
         verdict = _compared_with(before[:cut])
+    if verdict is Verdict.NONE and cut >= 0 and _LOOKUP_DEFAULT.search(before, 0, cut + 1):
+        # `os.getenv("NOSTR_KEY", "<hex>")`, `config.get("nsec", "<hex>")`: the default of a
+        # lookup is named by the key looked up (and what it is assigned to)
+        verdict = judge_phrase(before[:cut])
     lead_only = at_line_start and _LEAD_ONLY.match(buf[line_start:start]) is not None
     if verdict is Verdict.NONE and _ROW_START.search(before) is not None:
         # a row of a table (`{"<hex>", "abc"},` under a `[]struct{ secretkey string; ... }`)
@@ -381,10 +417,12 @@ def _judge_one(
         if previous is not None:
             at, line = previous
             item = _LIST_ITEM.match(line)
-            if lead_only and item:  # one element of a list spread over lines
+            if lead_only and item and not own:  # one element of a list spread over lines
                 return None, "", (at + item.start(1), at + item.end(1))
             if lead_only:
                 verdict, how = judge_phrase(line[-160:]), "labelled on the line before"
+                if verdict is Verdict.NEGATIVE and _MAKER_CALL.search(line):
+                    verdict = Verdict.NONE
             elif _COMMENT_LINE.match(line):  # `# the bot's private key` over `KEY=<hex>`
                 verdict, how = judge_phrase(line[-160:]), "described in a comment on the line before"
     if verdict is Verdict.NONE:
@@ -410,12 +448,38 @@ def _judge_one(
         return Confidence.MEDIUM, f"{how} as a private key", None
     if verdict is Verdict.WEAK:
         named = how.lstrip("!") if how.startswith(("in a table", "passed as")) else "named"
+        if how == "named" and _OPENS_LIST.search(nearest) and _only_keys(nearest):
+            # `import_keys=['<hex>']`, `keys: [...]`: a list of bare "keys" in Nostr code is
+            # people's public keys far more often than secrets (follows, imports, p tags)
+            return Confidence.LOW, "an element of a list named only as keys", None
         if nostr_file:
             return Confidence.MEDIUM, f"{named} as a secret in a Nostr file", None
         return Confidence.LOW, f"{named} as a generic secret", None
     if verdict is Verdict.NEGATIVE:
-        return None, NAMED_PUBLIC if _vetoed_as_public(nearest) else VETOED, None
+        return None, _veto_reason(nearest), None
     return None, "", None
+
+
+# a call that makes something from its arguments (`make_event(`, `createEvent(`, `build_note(`,
+# `new_keys(`, `gen_event(`), the value its first argument, on the same line or the next
+_MAKER_CALL = re.compile(
+    rb"(?i)(?:^|[^\w$])(?:[\w$]+\.)*(?:make|create|build|new|gen|generate|mk)_?[a-z0-9_]*\s*\(\s*"
+    rb"[\"'`]?(?:0x)?\s*$"
+)
+
+
+# a lookup by name with a default: `os.getenv("X",`, `os.environ.get('X',`, `config.get("X",`,
+# `env::var("X").unwrap_or("`... only the one-literal-key form, up to the comma before the value
+_LOOKUP_DEFAULT = re.compile(
+    rb"(?i)(?:getenv|environ\.get|\.get|setdefault|env_or|getenv_or)\s*\(\s*[\"'`][\w.-]+[\"'`]\s*,$"
+)
+_OPENS_LIST = re.compile(rb"\[\s*[\"'`]?(?:0[xX])?$")
+
+
+def _only_keys(text: bytes) -> bool:
+    """Is `keys` the only secret-ish word of the names before the value?"""
+    words = {w for x in _IDENT.findall(text)[-2:] for w in words_of(x.decode("ascii"))}
+    return words & _WEAK == {"keys"} and not words & _SECRETISH
 
 
 _CALL_ARGS = re.compile(rb"[\w$]\s*\([^\[\]{}()]*$")  # inside a call's parentheses
@@ -457,6 +521,13 @@ def _named_from_afar(
         found = _parameter(buf, before, inner, memo)
         if found is not None:
             return found
+    elif verdict is Verdict.NONE and not before.strip(b" \t\"'`"):
+        # the value opens its line: an argument of a call spread over lines (`assertCryptPriv(t,`
+        # then `"<hex>",`), named by the parameter it is passed as
+        floor = max(0, start - _ARGS_LOOKBACK)
+        paren = next(structure.open_brackets(buf, start, floor), None)
+        if paren is not None and buf[paren] == ord("("):
+            return _parameter(buf, buf[floor:start], paren - floor, memo)
     entry = _ENTRY_NAME.search(nearest)
     if entry is None:
         return None  # an unnamed value: no section names it
@@ -478,6 +549,9 @@ def _named_from_afar(
     if verdict is Verdict.NONE and any(judge_phrase(p) is Verdict.STRONG for p in path[:1]):
         return Verdict.STRONG, f"!an entry of a map named as private keys ({where})"
     return None
+
+
+_ARGS_LOOKBACK = 1024
 
 
 def _parameter(buf: bytes, before: bytes, paren: int, memo: Memo) -> tuple[Verdict, str] | None:
@@ -570,13 +644,23 @@ NAMED_PUBLIC = "named as a public key"  # a proof by derivation may still show i
 _PUBLIC_WORDS = {"pub", "pubkey", "pubkeys", "public", "publickey", "npub", "pk", "pkey", "xonly"}
 
 
-def _vetoed_as_public(text: bytes) -> bool:
-    """Is the name that vetoed the value a public-key name (not a hash's)?"""
+# `pk` is as often a private key (`PK1 = "<hex>"`, `sender_pk`) as a public one: it vetoes a
+# name, never a proof (the value's own public key in the text)
+NAMED_PK = "named pk (a public or a private key)"
+_AMBIGUOUS = {"pk", "pks", "pkey"}
+
+
+def _veto_reason(text: bytes) -> str:
+    """Why the name vetoed the value: a public-key name, an ambiguous `pk`, or a hash's or an
+    id's name."""
     for ident in reversed(_IDENT.findall(text)[-_MAX_IDENTS:]):
-        ordered = words_of(ident.decode("ascii"))
+        ordered = words_of(_without_conversion(ident).decode("ascii"))
         if ordered and _is_negative(ordered):
-            return bool(set(ordered) & _PUBLIC_WORDS)
-    return False
+            public = set(ordered) & _PUBLIC_WORDS
+            if public and public <= _AMBIGUOUS:
+                return NAMED_PK
+            return NAMED_PUBLIC if public else VETOED
+    return VETOED
 
 
 _LOOKBACK = 4096

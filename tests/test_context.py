@@ -4,6 +4,8 @@ import pytest
 
 from nsecguard.context import Verdict, judge_phrase, words_of
 
+from keygen import new_key
+
 
 @pytest.mark.parametrize(
     ("before", "verdict"),
@@ -151,3 +153,70 @@ def test_veto_reasons_tell_public_keys_from_hashes() -> None:
     ):
         line = before + hexkey + b"\n"
         assert judge(line, len(before), len(before) + 64, nostr_file=False) == (None, reason)
+
+
+# -- patterns from held-out corpora (benchmarks/heldout_recall.py) ---------------------------
+
+
+def _lines(text: str, low: bool = False) -> list[tuple[int, str]]:
+    from nsecguard import Confidence, Options, scan_text
+
+    options = Options(min_confidence=Confidence.LOW) if low else Options()
+    return [(f.line, f.confidence.name.lower()) for f in scan_text(text, options=options)]
+
+
+def test_pk_vetoes_a_name_but_never_a_proof() -> None:
+    # nostr_relay's tests: `PK1 = "<hex>"`, its public key asserted further down
+    k, other = new_key(), new_key()
+    proven = f'PK1 = "{k.hex}"\nPK2 = "{other.hex}"\n\nsign("{k.hex}")\nassert pub == "{k.pubhex}"\n'
+    assert _lines(proven) == [(1, "certain"), (4, "certain")]
+    assert _lines(f'pk = "{k.hex}"\nsender_pk = "{other.hex}"\n') == []  # unproven: a veto
+    # a public-key name that is not `pk` still keeps a proven value quiet where it stands
+    assert _lines(f'sign("{k.hex}")\npubkey = "{k.hex}"\nassert pub == "{k.pubhex}"\n') == [(1, "certain")]
+
+
+def test_a_shared_secret_written_as_hex_is_not_a_private_key() -> None:
+    # pynostr: `self.assertEqual(shared_secret1.hex(), "<hex>")`, an ECDH output
+    k = new_key()
+    text = f'# nostr\nself.assertEqual(\n    shared_secret1.hex(),\n    "{k.hex}",\n)\n'
+    assert _lines(text) == []
+    assert _lines(f'assert shared_secret.hex() == "{k.hex}"  # nostr\n') == []
+    # the conversion is read past, not the name: a key written as hex is still a key
+    assert _lines(f'assert sk.hex() == "{k.hex}"\n') == [(1, "high")]
+
+
+def test_a_call_that_makes_something_does_not_name_its_argument() -> None:
+    # nostr_relay: `self.make_event(\n "<hex>", as_dict=False)`: the event is made with the key
+    k = new_key()
+    call = f'evt = self.make_event(\n    "{k.hex}",\n    as_dict=False,\n)\n'
+    proof = f'sign("{k.hex}")\nassert evt["pubkey"] == "{k.pubhex}"\n'
+    assert _lines(call + proof) == [(2, "certain"), (5, "certain")]
+    assert _lines(f'evt = makeEvent("{k.hex}")\n' + proof) == [(1, "certain"), (2, "certain")]
+    assert _lines(call) == []  # no name, no proof: nothing to say
+    # a maker named for a key still names it (go-nostr's `keyer.NewPlainKeySigner("<hex>")`)
+    assert _lines(f'kr, err := keyer.NewPlainKeySigner("{k.hex}")\n') == [(1, "high")]
+    assert _lines(f'kr := keyer.NewPlainKeySigner(\n\t"{k.hex}",\n)\n') == [(2, "medium")]
+    # a call named for what it reads stays a veto: `get_event(<id>)` takes an event id
+    assert _lines(f'get_event("{k.hex}")\nsign("{k.hex}")\nassert pub == "{k.pubhex}"\n') == [(2, "certain")]
+
+
+def test_a_list_named_only_as_keys_is_low() -> None:
+    # monstr: `import_keys=['<hex>']` imports people's public keys
+    k, other = new_key(), new_key()
+    assert _lines(f"# nostr\ncreate(import_keys=['{k.hex}', '{other.hex}'])\n", low=True) == [(2, "low")] * 2
+    assert _lines(f'# nostr\nkeys = ["{k.hex}"]\n', low=True) == [(2, "low")]
+    assert _lines(f'# nostr\nkeys = ["{k.hex}"]\n') == []
+    # a secret-ish word, or a single value, keeps its level
+    assert _lines(f'# nostr\nsecret_keys = ["{k.hex}"]\n') == [(2, "high")]
+    assert _lines(f'# nostr\nkeys = "{k.hex}"\n') == [(2, "medium")]
+
+
+def test_the_default_of_a_lookup_is_named_by_the_key_looked_up() -> None:
+    # nostr_bot: `PRIVATE_KEY = os.getenv('NOSTR_KEY', '<hex>')`, a default key in the code
+    k = new_key()
+    assert _lines(f"PRIVATE_KEY = os.getenv('NOSTR_KEY', '{k.hex}')\n") == [(1, "high")]
+    assert _lines(f'key = os.environ.get("BOT_NSEC", "{k.hex}")\n') == [(1, "high")]
+    assert _lines(f'sk = config.get("nostr_sk", "{k.hex}")\n') == [(1, "high")]
+    # a lookup of something else stays quiet
+    assert _lines(f'event = os.getenv("EVENT_ID", "{k.hex}")\n') == []
+    assert _lines(f'x = cache.get("{k.hex}", None)\n') == []

@@ -128,3 +128,23 @@ def test_section_and_row_walks_stay_linear(monkeypatch: pytest.MonkeyPatch) -> N
         calls[0] = 0
         assert scan_text(text) == []
         assert calls[0] <= 2 * len(values), text[:20]
+
+
+def test_arguments_of_a_call_over_lines_are_named_by_their_own_parameters() -> None:
+    # go-nostr's nip44 tests: `assertCryptPriv(t,\n "<sk1>",\n "<sk2>",\n "<conversation key>",`
+    sk1, sk2, conv = new_key(), new_key(), new_key()
+    text = (
+        "func assertCryptPriv(t *testing.T, sk1 string, sk2 string, conversationKey string) {\n}\n\n"
+        f'func TestCryptPriv001(t *testing.T) {{\n\tassertCryptPriv(t,\n\t\t"{sk1.hex}",\n'
+        f'\t\t"{sk2.hex}",\n\t\t"{conv.hex}",\n\t)\n}}\n'
+    )
+    found = scan_text(text)
+    assert [(f.npub, f.confidence) for f in found] == [
+        (sk1.npub, Confidence.HIGH),
+        (sk2.npub, Confidence.HIGH),
+    ]
+    assert "parameter `sk2` of assertCryptPriv" in found[1].reason
+    # a call declared elsewhere names nothing, and a list over lines is still one list
+    assert scan_text(text.split("\n\n", 1)[1]) == []
+    listed = f'const privateKeys = [\n  "{sk1.hex}",\n  "{sk2.hex}",\n]\n'
+    assert [f.npub for f in scan_text(listed)] == [sk1.npub, sk2.npub]

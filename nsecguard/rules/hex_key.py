@@ -221,5 +221,11 @@ RULE = Rule(
         Sample("{hex}", False, note="no name, no proof"),
         Sample("ETH_PRIVATE_KEY={hex}", False, note="another chain's key"),
         Sample("authorized_keys = [\n  {hex},\n]", False, note="a list of public keys"),
+        Sample("PRIVATE_KEY = os.getenv('NOSTR_KEY', '{hex}')", True, Confidence.HIGH, "a lookup's default"),
+        Sample(
+            'PK1 = "{hex}"\nassert pub == "{pubhex}"', True, Confidence.CERTAIN, "pk never vetoes a proof"
+        ),
+        Sample('assert shared_secret.hex() == "{hex}"  # nostr', False, note="an ECDH output"),
+        Sample("# nostr\ncreate(import_keys=['{hex}'])", False, note="a list of imported public keys"),
     ),
 )
