@@ -6,13 +6,14 @@ First pass: Hyperscan cannot hold "twelve list words in a row" (the 2048-word al
 past its pattern-size limit even twice over) and shape patterns (`(?:[a-z]{3,8} ){11}...`) keep
 its automata busy through all prose, slowing the whole pass 2-3 times. So the first pass looks
 for what stands around a leaked phrase instead, all of it literal-led (see docs/detection.md):
-the words that name one (`mnemonic`, `seed phrase`, `recovery words`, `BIP-39`, `NIP-06`...), a
-numbered list that starts `1. word 2. word`, and a bracketed list that starts with four quoted
-short words. A bare phrase with none of these around it is not looked for.
+the words that name one (`mnemonic`, `seed phrase`, `recovery words`, `BIP-39`, `NIP-06`, a
+value assigned to `seed`, `words` or `phrase`), and a numbered list that starts `1. word 2. word`.
+(A pattern for lists of quoted short words cost 10-17% of the pass's speed: left out.) A bare
+phrase with none of these before it is not looked for.
 
-The finder is linear: one tokenising regex over the buffer, one dict lookup a word, and
-checksums only for runs of list words of a phrase's length (a run much longer than a phrase,
-such as a word list, is tried line by line only). Each derivation costs ~2-4 ms (PBKDF2), so a
+The finder is linear: it reads REACH bytes after each anchor, classes tokens at C speed, and
+computes checksums only for runs of list words of a phrase's length (a run much longer than a
+phrase, such as a word list, is tried line by line only). Each derivation costs ~2-4 ms (PBKDF2), so a
 buffer derives at most MAX_DERIVATIONS keys; phrases beyond that are reported without an npub.
 """
 
@@ -37,7 +38,7 @@ LANGUAGE = "english"
 
 # A word, or one character that breaks a run (anything not a letter and not a separator).
 # Separators: white space, commas, quotes, brackets, and the numbering of a list (`1.`, `2)`).
-_TOKEN = re.compile(rb"[a-z]+|\n|[^a-z\s,;\"'`\[\](){}.:0-9]")
+_TOKEN = re.compile(rb"[a-z]+|\n|[^a-z\s,;\"'`\[\](){}.0-9]")
 _NUMBERING = re.compile(rb"(?:^|(?<=[\s\"'\[(]))[0-9]{1,2}[.):]?[ \t]*$")
 _CUE = re.compile(rb"mnemonic|seed|recovery|backup|secret (?:phrase|words)|passphrase|bip-?39|nip-?06|words")
 _NOSTR_CUE = re.compile(rb"nostr|nip-?06|nsec|npub")
@@ -52,17 +53,17 @@ _NAMES = (
     rb"secret[ _-]?(?:phrase|words)",
     rb"bip[ _-]?39",
     rb"nip[ _-]?0?6\b",
+    # a value assigned to a name that says what it is: `seed = "...`, `"words": [`, `PHRASE='`
+    rb"seed[\"']?[ \t]*[:=][ \t]*[\"'\[(]",
+    rb"words[\"']?[ \t]*[:=][ \t]*[\"'\[(]",
+    rb"phrase[\"']?[ \t]*[:=][ \t]*[\"'\[(]",
 )
 _NAMED = b"|".join(_NAMES)
 _LISTED = rb"\b1[.)][ \t]*[a-z]{3,8}\b[ \t,]*\r?\n?[ \t]*2[.)][ \t]*[a-z]{3,8}\b"
-_QUOTED = rb"[\[(][ \t\r\n]*[\"'][a-z]{3,8}[\"'](?:[ \t\r\n]*,[ \t\r\n]*[\"'][a-z]{3,8}[\"']){3}"
-PATTERNS = (_NAMED, _LISTED, _QUOTED)
+PATTERNS = (_NAMED, _LISTED)
 # The same, for `re`: one regex each, led by a literal (an alternation of them runs at ~25 MB/s,
 # each alone at 0.3-2 GB/s); the `\b` before `1.` is checked by hand (it too slows `re`).
-_FINDERS = (
-    *(re.compile(p) for p in _NAMES),
-    re.compile(_QUOTED),
-)
+_FINDERS = tuple(re.compile(p) for p in _NAMES)
 _LISTED_PLAIN = re.compile(_LISTED.removeprefix(rb"\b"))
 _WORD_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
@@ -192,10 +193,11 @@ def _flags() -> dict[bytes, int]:
 
 
 def _windows(codes: list[int], total: int, offset: int = 0) -> Iterator[tuple[int, int, bytes]]:
-    """(first word, length, entropy) of the longest valid phrase in a short run, then of those
-    left on either side of it, in order."""
+    """(first word, length, entropy) of the longest valid phrase in a short run (the last of
+    that length: words naming a phrase, `seed phrase:`, are list words too), then of those left
+    on either side of it, in order."""
     for n in LENGTHS:
-        for at in range(len(codes) - n + 1):
+        for at in reversed(range(len(codes) - n + 1)):  # a name stands before, not after
             entropy = entropy_of(codes[at : at + n])
             if entropy is None:
                 continue

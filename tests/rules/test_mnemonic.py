@@ -79,7 +79,7 @@ def test_the_checksum_agrees_with_the_mnemonic_package(entropy: bytes) -> None:
 
 
 LAYOUTS = {
-    "prose": lambda w: "my nostr seed phrase is " + " ".join(w) + " keep it safe",
+    "prose": lambda w: "my nostr seed phrase is " + " ".join(w) + " (thx)",
     "numbered": lambda w: "\n".join(f"{i}. {x}" for i, x in enumerate(w, 1)),
     "numbered )": lambda w: " ".join(f"{i}) {x}" for i, x in enumerate(w, 1)),
     "one a line": lambda w: "Recovery words:\n" + "\n".join(w) + "\n",
@@ -87,6 +87,10 @@ LAYOUTS = {
     "bare JSON array": lambda w: "const WORDS = [" + ", ".join(f"'{x}'" for x in w) + "];",
     "env value": lambda w: 'MNEMONIC="' + " ".join(w) + '"\n',
     "comma-separated": lambda w: "seed words: " + ",".join(w),
+    "a pretty-printed JSON array": lambda w: (
+        '{\n  "words": [\n' + ",\n".join(f'    "{x}"' for x in w) + "\n  ]\n}"
+    ),
+    "a seed assigned": lambda w: "let seed = '" + " ".join(w) + "';",
     "mixed case": lambda w: (
         "Mnemonic: " + " ".join(x.capitalize() if i % 2 else x.upper() for i, x in enumerate(w))
     ),
@@ -130,7 +134,7 @@ def test_list_words_without_a_valid_checksum_are_not_found(words: list[str]) -> 
 
 def test_a_phrase_with_no_name_is_a_wallet_seed_at_medium() -> None:
     phrase = M.to_mnemonic(os.urandom(16))
-    found = _found("values = [" + ", ".join(f'"{w}"' for w in phrase.split()) + "]")
+    found = _found("\n".join(f"{i}) {w}" for i, w in enumerate(phrase.split(), 1)))
     assert [(f.confidence, f.reason) for f in found] == [(Confidence.MEDIUM, mnemonic.WALLET_REASON)]
     assert "Bitcoin wallet" in found[0].reason
 
@@ -176,6 +180,13 @@ def test_the_phrase_never_reaches_a_finding() -> None:
     text = repr(f) + repr(f.to_dict())
     assert not [w for w in phrase.split() if w in text.split("'")]
     assert phrase not in text
+
+
+def test_a_bare_phrase_is_not_looked_for() -> None:
+    """The documented limit of the first pass: no name before it, no numbered list."""
+    phrase = M.to_mnemonic(os.urandom(16))
+    assert not _found(f"hello {phrase} bye")
+    assert _found(f"seed phrase: {phrase}")
 
 
 def test_importing_nsecguard_does_not_import_mnemonic() -> None:
