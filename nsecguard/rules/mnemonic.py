@@ -125,18 +125,20 @@ def entropy_of(indexes: list[int]) -> bytes | None:
 
 def phrases(data: bytes, low: bytes | None = None) -> Iterator[Phrase]:
     """Every checksum-valid phrase near a first-pass anchor in `data` (a word naming it, the
-    start of a numbered or quoted list), in order, none overlapping, in linear time. Only the
-    REACH bytes after each anchor are read, so a long file with one anchor costs little."""
+    start of a numbered list), in order, none overlapping, in linear time. Only the REACH bytes
+    after each anchor are read, and after each phrase found (a list of phrases goes on), so a
+    long file with one anchor costs little."""
     low = data.lower() if low is None else low
-    a = b = -1
+    claimed = 0  # the end of the last phrase found: nothing before it is read again
     for start, end in anchors(low):
-        if start > b:
-            if b > a:
-                yield from _phrases_in(low, a, b)
-            a = start
-        b = max(b, min(len(low), end + REACH))
-    if b > a:
-        yield from _phrases_in(low, a, b)
+        a, b = max(start, claimed), min(len(low), end + REACH)
+        while a < b:
+            for phrase in _phrases_in(low, a, b):
+                claimed = phrase.end
+                yield phrase
+            if claimed <= a or claimed + REACH <= b:
+                break
+            a, b = claimed, min(len(low), claimed + REACH)
 
 
 REACH = CUE_WINDOW + 24 * 16  # a phrase starts within CUE_WINDOW of its anchor; 24 words follow

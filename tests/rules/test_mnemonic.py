@@ -152,7 +152,9 @@ def test_the_word_list_itself_is_not_a_phrase() -> None:
 
 
 def test_lines_of_phrases_are_each_found() -> None:
-    phrases = [M.to_mnemonic(os.urandom(16)) for _ in range(5)]
+    """One name at the top: each phrase found carries the reach on (20 lines, past REACH)."""
+    phrases = [M.to_mnemonic(os.urandom(16)) for _ in range(20)]
+    assert len("\n".join(phrases)) > 2 * mnemonic.REACH
     text = "# mnemonic fixtures\n" + "\n".join(phrases) + "\n"
     found = _found(text)
     assert [f.npub for f in found] == [_npub(p) for p in phrases]
