@@ -19,12 +19,10 @@ buffer derives at most MAX_DERIVATIONS keys; phrases beyond that are reported wi
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from itertools import repeat
-from typing import NamedTuple
 
 from nsecguard import keys
 from nsecguard.model import Confidence, Kind, Severity
@@ -38,10 +36,10 @@ LANGUAGE = "english"
 
 # A word, or one character that breaks a run (anything not a letter and not a separator).
 # Separators: white space, commas, quotes, brackets, and the numbering of a list (`1.`, `2)`).
-_TOKEN = re.compile(rb"[a-z]+|\n|[^a-z\s,;\"'`\[\](){}.0-9]")
-_NUMBERING = re.compile(rb"(?:^|(?<=[\s\"'\[(]))[0-9]{1,2}[.):]?[ \t]*$")
-_CUE = re.compile(rb"mnemonic|seed|recovery|backup|secret (?:phrase|words)|passphrase|bip-?39|nip-?06|words")
-_NOSTR_CUE = re.compile(rb"nostr|nip-?06|nsec|npub")
+_TOKEN = rb"[a-z]+|\n|[^a-z\s,;\"'`\[\](){}.0-9]"
+_NUMBERING = rb"(?:^|(?<=[\s\"'\[(]))[0-9]{1,2}[.):]?[ \t]*$"
+_CUE = rb"mnemonic|seed|recovery|backup|secret (?:phrase|words)|passphrase|bip-?39|nip-?06|words"
+_NOSTR_CUE = rb"nostr|nip-?06|nsec|npub"
 CUE_WINDOW = 160  # bytes before a phrase searched for a word naming it
 
 # First-pass patterns (caseless; Hyperscan and `re` read them alike)
@@ -63,16 +61,38 @@ _LISTED = rb"\b1[.)][ \t]*[a-z]{3,8}\b[ \t,]*\r?\n?[ \t]*2[.)][ \t]*[a-z]{3,8}\b
 PATTERNS = (_NAMED, _LISTED)
 # The same, for `re`: one regex each, led by a literal (an alternation of them runs at ~25 MB/s,
 # each alone at 0.3-2 GB/s); the `\b` before `1.` is checked by hand (it too slows `re`).
-_FINDERS = tuple(re.compile(p) for p in _NAMES)
-_LISTED_PLAIN = re.compile(_LISTED.removeprefix(rb"\b"))
+
+
+class _Compiled:
+    """The finder's regexes (a plain class: a NamedTuple costs a millisecond to define)."""
+
+    def __init__(self) -> None:
+        self.token = re.compile(_TOKEN)
+        self.numbering = re.compile(_NUMBERING)
+        self.cue = re.compile(_CUE)
+        self.nostr_cue = re.compile(_NOSTR_CUE)
+        self.nip06 = re.compile(rb"nip-?06")
+        self.finders = tuple(re.compile(p) for p in _NAMES)
+        self.listed = re.compile(_LISTED.removeprefix(rb"\b"))
+        self.run = re.compile(rb"[\x01\x02]+")
+        self.line = re.compile(rb"\x01+")
+
+
+@lru_cache(maxsize=1)
+def _re() -> _Compiled:
+    """The regexes, compiled on first use (not at import: every commit hook pays imports)."""
+    return _Compiled()
+
+
 _WORD_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
 def anchors(low: bytes) -> list[tuple[int, int]]:
     """Where the first-pass patterns match in a lower-cased buffer (start, end), sorted."""
-    out = [m.span() for f in _FINDERS for m in f.finditer(low)]
+    r = _re()
+    out = [m.span() for f in r.finders for m in f.finditer(low)]
     pos = 0
-    while (m := _LISTED_PLAIN.search(low, pos)) is not None:
+    while (m := r.listed.search(low, pos)) is not None:
         if m.start() == 0 or low[m.start() - 1] not in _WORD_CHARS:
             out.append(m.span())
         pos = m.start() + 1
@@ -80,22 +100,28 @@ def anchors(low: bytes) -> list[tuple[int, int]]:
 
 
 def _fires(low: bytes) -> bool:
-    if any(f.search(low) for f in _FINDERS):
+    r = _re()
+    if any(f.search(low) for f in r.finders):
         return True
     pos = 0
-    while (m := _LISTED_PLAIN.search(low, pos)) is not None:
+    while (m := r.listed.search(low, pos)) is not None:
         if m.start() == 0 or low[m.start() - 1] not in _WORD_CHARS:
             return True
         pos = m.start() + 1
     return False
 
 
-class Phrase(NamedTuple):
-    start: int  # byte offsets of the first word (or its numbering) and the end of the last
-    end: int
-    words: tuple[str, ...]
-    entropy: bytes
-    whole: bool  # the run of list words is the phrase, nothing more
+class Phrase:
+    """A valid phrase: byte offsets of its first word (or its numbering) and of the end of its
+    last, its words, its entropy, and whether the run of list words is the phrase, no more."""
+
+    __slots__ = ("end", "entropy", "start", "whole", "words")
+
+    def __init__(self, start: int, end: int, words: tuple[str, ...], entropy: bytes, whole: bool) -> None:
+        self.start, self.end, self.words, self.entropy, self.whole = start, end, words, entropy, whole
+
+    def __repr__(self) -> str:  # never the words
+        return f"Phrase({self.start}, {self.end}, {len(self.words)} words)"
 
 
 @lru_cache(maxsize=1)
@@ -117,6 +143,8 @@ def entropy_of(indexes: list[int]) -> bytes | None:
         value = (value << 11) | i
     check_bits = n // 3
     entropy = (value >> check_bits).to_bytes(check_bits * 4, "big")
+    import hashlib  # here: a clean scan never needs it
+
     digest = hashlib.sha256(entropy).digest()
     if digest[0] >> (8 - check_bits) != value & ((1 << check_bits) - 1):
         return None
@@ -150,11 +178,12 @@ def _phrases_in(whole: bytes, offset: int, stop: int) -> Iterator[Phrase]:
     valid phrase is found."""
     index = wordlist()
     low = whole[offset:stop]
-    tokens = _TOKEN.findall(low)
+    r = _re()
+    tokens = r.token.findall(low)
     flags = bytes(map(_flags().get, tokens, repeat(0)))
     codes: list[int] | None = None
     spans: list[tuple[int, int]] | None = None
-    for run in _RUN.finditer(flags):
+    for run in r.run.finditer(flags):
         s, e = run.span()
         words = flags.count(b"\x01", s, e)
         if words < LENGTHS[-1]:
@@ -164,26 +193,22 @@ def _phrases_in(whole: bytes, offset: int, stop: int) -> Iterator[Phrase]:
         if words <= LENGTHS[0] + 2 * SLACK:
             segments = [(s, e)]
         else:  # a long run (a word list, lines of phrases): only a line that is a phrase by itself
-            segments = [m.span() for m in _LINE.finditer(flags, s, e) if m.end() - m.start() in LENGTHS]
+            segments = [m.span() for m in r.line.finditer(flags, s, e) if m.end() - m.start() in LENGTHS]
         for a, b in segments:
             at = [k for k in range(a, b) if flags[k] == 1]
             found = list(_windows([codes[k] for k in at], len(at)))
             if not found:
                 continue
             if spans is None:
-                spans = [m.span() for m in _TOKEN.finditer(low)]
+                spans = [m.span() for m in r.token.finditer(low)]
             for first, n, entropy in found:
                 start, end = spans[at[first]][0], spans[at[first + n - 1]][1]
-                numbering = _NUMBERING.search(low, max(0, start - 8), start)
+                numbering = r.numbering.search(low, max(0, start - 8), start)
                 if numbering is not None:
                     start = numbering.start()
                 start, end = start + offset, end + offset
                 phrase = tuple(tokens[at[k]].decode() for k in range(first, first + n))
                 yield Phrase(start, end, phrase, entropy, n == len(at))
-
-
-_RUN = re.compile(rb"[\x01\x02]+")
-_LINE = re.compile(rb"\x01+")
 
 
 @lru_cache(maxsize=1)
@@ -218,8 +243,9 @@ def find(scan: Scan) -> Iterable[Hit]:
         if scan.taken and overlaps(scan.taken, p.start, p.end):
             continue
         before = buf.lower[max(0, p.start - CUE_WINDOW) : p.start]
-        named = _CUE.search(before) is not None
-        nostr = named and (_NOSTR_CUE.search(before) is not None or buf.nostr)
+        r = _re()
+        named = r.cue.search(before) is not None
+        nostr = named and (r.nostr_cue.search(before) is not None or buf.nostr)
         pub: bytes | None = None
         if derived < MAX_DERIVATIONS:
             derived += 1
@@ -234,7 +260,7 @@ def find(scan: Scan) -> Iterable[Hit]:
             )
         elif nostr:
             conf, reason = (
-                Confidence.CERTAIN if _NIP06.search(before) else Confidence.HIGH,
+                Confidence.CERTAIN if r.nip06.search(before) else Confidence.HIGH,
                 ("BIP-39 phrase with a valid checksum, named as a Nostr seed phrase"),
             )
         elif named:
@@ -249,7 +275,6 @@ def find(scan: Scan) -> Iterable[Hit]:
             yield Hit(KIND, conf, p.start, p.end, pub, keys.fingerprint_pubkey(pub), reason)
 
 
-_NIP06 = re.compile(rb"nip-?06")
 WALLET_REASON = "a BIP-39 seed phrase; it may also hold a Bitcoin wallet"
 
 DETECTOR = Detector(
