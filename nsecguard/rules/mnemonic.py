@@ -157,16 +157,22 @@ def phrases(data: bytes, low: bytes | None = None) -> Iterator[Phrase]:
     after each anchor are read, and after each phrase found (a list of phrases goes on), so a
     long file with one anchor costs little."""
     low = data.lower() if low is None else low
+    spans = anchors(low)
+    size = len(low)
     claimed = 0  # the end of the last phrase found: nothing before it is read again
-    for start, end in anchors(low):
-        a, b = max(start, claimed), min(len(low), end + REACH)
-        while a < b:
+    i = 0
+    while i < len(spans):
+        a, b = max(spans[i][0], claimed), min(size, spans[i][1] + REACH)
+        while True:
+            while i < len(spans) and spans[i][0] <= b:  # anchors whose reach overlaps: one read
+                b = max(b, min(size, spans[i][1] + REACH))
+                i += 1
             for phrase in _phrases_in(low, a, b):
                 claimed = phrase.end
                 yield phrase
             if claimed <= a or claimed + REACH <= b:
                 break
-            a, b = claimed, min(len(low), claimed + REACH)
+            a, b = claimed, min(size, claimed + REACH)
 
 
 REACH = CUE_WINDOW + 24 * 16  # a phrase starts within CUE_WINDOW of its anchor; 24 words follow
