@@ -192,6 +192,10 @@ def test_a_bare_phrase_is_not_looked_for() -> None:
     assert _found(f"seed phrase: {phrase}")
 
 
+def test_the_word_list_is_the_mnemonic_packages() -> None:
+    assert [w.decode() for w in mnemonic.wordlist()] == M.wordlist
+
+
 def test_importing_nsecguard_does_not_import_mnemonic() -> None:
     code = "import sys, nsecguard, nsecguard.engine, nsecguard.rules; nsecguard.rules.all_rules(); print('mnemonic' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
