@@ -1,6 +1,7 @@
 """A BIP-39 seed phrase (NIP-06 mnemonic): 12, 15, 18, 21 or 24 words of the English list with a
-valid checksum, in prose, numbered lists, one word a line, JSON arrays or env values, any case.
-The key NIP-06 derives from it (m/44'/1237'/0'/0/0) names its owner.
+valid checksum, in prose, numbered lists, one word a line, JSON arrays or env values, any case,
+where a name or a numbered list stands before it (below). The key NIP-06 derives from it
+(m/44'/1237'/0'/0/0) names its owner.
 
 First pass: Hyperscan cannot hold "twelve list words in a row" (the 2048-word alternation is
 past its pattern-size limit even twice over) and shape patterns (`(?:[a-z]{3,8} ){11}...`) keep
@@ -13,8 +14,8 @@ phrase with none of these before it is not looked for.
 
 The finder is linear: it reads REACH bytes after each anchor, classes tokens at C speed, and
 computes checksums only for runs of list words of a phrase's length (a run much longer than a
-phrase, such as a word list, is tried line by line only). Each derivation costs ~2-4 ms (PBKDF2), so a
-buffer derives at most MAX_DERIVATIONS keys; phrases beyond that are reported without an npub.
+phrase, such as a word list, is tried line by line only). Each derivation costs ~2-4 ms
+(PBKDF2), so a buffer derives at most MAX_DERIVATIONS keys; phrases beyond that are reported without an npub.
 """
 
 from __future__ import annotations
