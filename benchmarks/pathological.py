@@ -52,7 +52,39 @@ CASES: dict[str, Callable[[int], bytes]] = {
         b"bunker://x?relay=wss://r" + b"".join(b"&secret=k2m9x%07d" % i for i in range(n // 20))
     ),
     "bunker secret= then nsecs": lambda n: b"bunker://x?secret=" + _nsec().encode() * (n // 63),
+    # mnemonics: runs of BIP-39 list words, named so the first pass fires (nsecguard.rules.mnemonic)
+    "megabytes of list words": lambda n: b"mnemonic: " + _list_words(n),
+    "list words, named every line": lambda n: b"".join(
+        b"seed phrase: " + _list_words(100) + b"\n" for _ in range(n // 113)
+    ),
+    "lines of valid phrases": lambda n: b"".join(b"mnemonic: " + p for p in _phrases(n, valid=True)),
+    "lines of near-phrases": lambda n: b"".join(b"mnemonic: " + p for p in _phrases(n, valid=False)),
 }
+
+
+def _list_words(n: int) -> bytes:
+    from nsecguard.rules.mnemonic import wordlist
+
+    words = list(wordlist())
+    out = b" ".join(words[b] for b in os.urandom(n // 6))  # one of the first 256 words each
+    return out[:n]
+
+
+def _phrases(n: int, valid: bool) -> list[bytes]:
+    """12-word lines (about 80 bytes each): valid checksums, or every one a checksum off."""
+    from mnemonic import Mnemonic
+
+    m = Mnemonic("english")
+    out: list[bytes] = []
+    size = 0
+    while size < n:
+        words = m.to_mnemonic(os.urandom(16)).split()
+        if not valid:
+            words[-1] = next(w for w in m.wordlist if not m.check(" ".join([*words[:-1], w])))
+        line = (" ".join(words) + "\n").encode()
+        out.append(line)
+        size += len(line)
+    return out
 
 
 def _nsec() -> str:

@@ -36,6 +36,7 @@ BUILTIN = (
     "nsecguard.rules.bunker",
     "nsecguard.rules.nostrconnect",
     "nsecguard.rules.nwc",
+    "nsecguard.rules.mnemonic",
 )
 _ADDED: list[Rule] = []
 

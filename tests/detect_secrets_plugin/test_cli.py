@@ -102,6 +102,7 @@ def test_secret_types_are_pinned() -> None:
         "bunker-secret": "Nostr Remote Signer Secret (bunker)",
         "nostrconnect-secret": "Nostr Remote Signer Secret (nostrconnect)",
         "nwc-secret": "Nostr Wallet Connect Secret",
+        "mnemonic": "Nostr Mnemonic (BIP-39 seed phrase)",
     }
     assert [(p.__name__, p.secret_type) for p in PLUGINS] == [
         ("NostrNsecDetector", "Nostr Private Key (nsec)"),
@@ -110,6 +111,7 @@ def test_secret_types_are_pinned() -> None:
         ("NostrBunkerSecretDetector", "Nostr Remote Signer Secret (bunker)"),
         ("NostrConnectSecretDetector", "Nostr Remote Signer Secret (nostrconnect)"),
         ("NostrWalletConnectDetector", "Nostr Wallet Connect Secret"),
+        ("NostrMnemonicDetector", "Nostr Mnemonic (BIP-39 seed phrase)"),  # generated from its rule
     ]
     assert set(SECRET_TYPES) == set(Kind)
 

@@ -30,6 +30,25 @@ def _broken(nsec: str) -> str:
     return nsec
 
 
+def _phrase(words: int) -> str:
+    """A BIP-39 phrase of random entropy (valid checksum), made with the `mnemonic` package."""
+    from mnemonic import Mnemonic
+
+    return str(Mnemonic("english").to_mnemonic(os.urandom(words * 4 // 3)))
+
+
+def _bad_phrase() -> str:
+    """12 list words whose checksum is wrong (the last word changed until it fails)."""
+    from mnemonic import Mnemonic
+
+    m = Mnemonic("english")
+    words = _phrase(12).split()
+    for last in m.wordlist:
+        if not m.check(" ".join([*words[:11], last])):
+            return " ".join([*words[:11], last])
+    raise AssertionError("unreachable")
+
+
 def fields(key: TestKey) -> dict[str, str]:
     """What a sample template may name (see nsecguard.rules.base)."""
     ncryptsec = bech32.encode("ncryptsec", b"\x02" + os.urandom(90))
@@ -47,6 +66,20 @@ def fields(key: TestKey) -> dict[str, str]:
         "NCRYPTSEC": ncryptsec.upper(),
         "token": os.urandom(16).hex(),
         "bytes": ", ".join(str(b) for b in key.secret),
+        **_mnemonic_fields(),
+    }
+
+
+def _mnemonic_fields() -> dict[str, str]:
+    words = _phrase(12)
+    return {
+        "mnemonic": words,
+        "MNEMONIC": words.upper(),
+        "mnemonic24": _phrase(24),
+        "mnemonic_numbered": " ".join(f"{i}. {w}" for i, w in enumerate(words.split(), 1)),
+        "mnemonic_json": "[" + ", ".join(f'"{w}"' for w in words.split()) + "]",
+        "mnemonic_lines": "\n".join(words.split()),
+        "mnemonic_bad": _bad_phrase(),
     }
 
 
