@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from nsecguard import keys
 from nsecguard.model import Confidence, Kind
 from nsecguard.rules.base import Detector, Hit, Scan
 from nsecguard.rules.filters import placeholder_reason
@@ -73,6 +72,8 @@ def _unquote(value: bytes) -> bytes:
 
 
 def _nwc_hit(secret: bytes, start: int, end: int) -> Hit:
+    from nsecguard import keys
+
     reason = "secret= parameter of a nostr+walletconnect:// URI"
     if len(secret) == 64 and all(c in _HEX_DIGITS for c in secret):
         value = bytes.fromhex(secret.decode())

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from nsecguard import keys
 from nsecguard.model import Confidence, Kind, Severity
 from nsecguard.rules.base import (
     KEY_CHAT_ADVICE,
@@ -35,7 +34,10 @@ clue_hook: ClueHook | None = None
 
 
 def find_hex(scan: Scan) -> Iterable[Hit]:
-    from nsecguard import context  # only buffers with 64-hex values need it
+    from nsecguard import (
+        context,  # only buffers with 64-hex values need it
+        keys,
+    )
 
     buf, taken, outer = scan.buf, scan.taken, scan.outer
     data = buf.data
@@ -119,7 +121,7 @@ _ARRAY_DRESS = re.compile(
 
 def find_byte_arrays(scan: Scan) -> Iterable[Hit]:
     """A key written as its 32 bytes: named as a private key, or proven by its public key."""
-    from nsecguard import context
+    from nsecguard import context, keys
 
     buf = scan.buf
     data = buf.data

@@ -25,7 +25,6 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from itertools import repeat
 
-from nsecguard import keys
 from nsecguard.model import Confidence, Kind, Severity
 from nsecguard.rules.base import KEY_CHAT_ADVICE, Detector, Hit, Rule, Sample, Scan, overlaps
 
@@ -264,6 +263,7 @@ def _windows(codes: list[int], total: int, offset: int = 0) -> Iterator[tuple[in
 
 
 def find(scan: Scan) -> Iterable[Hit]:
+    from nsecguard import keys
     from nsecguard.rules import bip32
 
     buf = scan.buf

@@ -6,15 +6,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from nsecguard import bech32
 from nsecguard.model import Confidence, Kind, Severity
 from nsecguard.rules.base import Detector, Hit, Rule, Sample, Scan
 
-_VALID = bech32.CHARSET.encode()
+_VALID = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l"  # bech32.CHARSET (imported when needed)
 _NCRYPTSEC = re.compile(rb"(?i)ncryptsec1(?=([0-9a-z]{152}))")
 
 
 def find(scan: Scan) -> Iterable[Hit]:
+    from nsecguard import bech32
+
     repair = scan.options.repair_typos
     for m in _NCRYPTSEC.finditer(scan.buf.data):
         body = m.group(1).lower()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from nsecguard import bech32, keys
 from nsecguard.model import Confidence, Kind, Severity
 from nsecguard.rules.base import (
     KEY_CHAT_ADVICE,
@@ -21,7 +20,7 @@ from nsecguard.rules.base import (
     overlaps,
 )
 
-_VALID = bech32.CHARSET.encode()
+_VALID = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l"  # bech32.CHARSET (imported when needed)
 _NSEC = re.compile(rb"(?i)nsec1(?=([0-9a-z]{58}))")
 _ANY = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 MAX_SLIPS = 4096  # `nsec1`s per buffer tried for slips (each costs tens of microseconds)
@@ -35,6 +34,8 @@ def find(scan: Scan) -> Iterable[Hit]:
 
 
 def _unbroken(data: bytes, repair: bool) -> Iterable[Hit]:
+    from nsecguard import bech32, keys
+
     for m in _NSEC.finditer(data):
         body = m.group(1).lower()
         if len(body.translate(None, _VALID)) > (1 if repair else 0):
@@ -64,7 +65,7 @@ def _key_char(data: bytes, at: int) -> bool:
 def _slipped(data: bytes, found: list[Hit]) -> Iterable[Hit]:
     """Keys one slip bent out of shape (see `slips`), tried at every `nsec1` not already part of
     a key."""
-    from nsecguard import slips
+    from nsecguard import bech32, keys, slips
 
     spans = [(h.start, h.end) for h in found]
     tried = 0

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from nsecguard import bech32
-
 HEX_RUN = re.compile(rb"[0-9a-fA-F]{64,}")
 _PUBKEY_BECH32 = re.compile(rb"(?i)n(?:pub|profile)1[02-9ac-hj-np-z]{58,}")
 
@@ -28,6 +26,8 @@ def written_in(data: bytes) -> frozenset[bytes]:
 
 def bech32_pubkey(token: bytes) -> bytes | None:
     """The public key an `npub1...` or `nprofile1...` token holds, if it is one."""
+    from nsecguard import bech32
+
     text = token.decode("ascii").lower()
     if text.startswith("npub1"):
         decoded = bech32.decode(text[:63], hrp="npub")
