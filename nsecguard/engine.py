@@ -102,12 +102,13 @@ def _pubkey_set(known: Iterable[bytes | str]) -> frozenset[bytes]:
 
 def _scan(buf: Buffer, options: Options, depth: int, outer: Outer | None) -> list[Hit]:
     mask = candidates.get_prefilter()(buf.data)
-    if not mask:
+    size = len(buf.data)
+    if not mask and size > rules.whole_below():
         return []
     hits: list[Hit] = []
     scan = Scan(buf, options, outer)
     for detector in rules.detectors():
-        if mask & candidates.bit(detector):
+        if mask & candidates.bit(detector) or size <= detector.whole_below:
             hits.extend(detector.find(scan))
     if mask & candidates.BASE64 and options.decode_base64 and depth < MAX_BASE64_DEPTH:
         hits.extend(_base64(buf, options, depth))

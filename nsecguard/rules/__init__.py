@@ -26,6 +26,7 @@ __all__ = [
     "register",
     "rule",
     "unregister",
+    "whole_below",
 ]
 
 # in the order findings of a kind are listed (SARIF rule indexes follow it)
@@ -76,6 +77,7 @@ def _forget() -> None:
     all_rules.cache_clear()
     rule.cache_clear()
     detectors.cache_clear()
+    whole_below.cache_clear()
     candidates.forget()
 
 
@@ -96,6 +98,12 @@ def detectors() -> tuple[Detector, ...]:
         for d in r.detectors:
             found.setdefault(id(d), d)
     return tuple(sorted(found.values(), key=lambda d: d.order))
+
+
+@lru_cache(maxsize=1)
+def whole_below() -> int:
+    """The largest buffer some detector reads whole without a first-pass hit (0: none)."""
+    return max((d.whole_below for d in detectors()), default=0)
 
 
 def key_kinds() -> frozenset[Kind]:

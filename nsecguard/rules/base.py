@@ -122,6 +122,9 @@ class Detector:
     fallback: Callable[[bytes, bytes], bool]
     caseless: bool = False
     order: int = 50
+    # a buffer of at most this many bytes (a chat message, a note) goes to `find` even when the
+    # first pass did not fire: `find` must then reject it in microseconds
+    whole_below: int = 0
 
 
 class Sample(NamedTuple):

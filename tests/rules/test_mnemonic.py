@@ -185,11 +185,19 @@ def test_the_phrase_never_reaches_a_finding() -> None:
     assert phrase not in text
 
 
-def test_a_bare_phrase_is_not_looked_for() -> None:
-    """The documented limit of the first pass: no name before it, no numbered list."""
+def test_a_bare_phrase_in_a_message_is_found_and_in_a_long_file_is_not_looked_for() -> None:
+    """A short text (a chat message, a note: up to WHOLE_TEXT bytes) is read whole, so a bare
+    phrase pasted into it is found, as a wallet seed; in a longer text, the documented limit of
+    the first pass: no name before it, no numbered list, not looked for."""
     phrase = M.to_mnemonic(os.urandom(16))
-    assert not _found(f"hello {phrase} bye")
-    assert _found(f"seed phrase: {phrase}")
+    message = f"hi {phrase} ok"
+    (found,) = scan_text(message)
+    assert found.kind == "mnemonic" and str(found.confidence) == "medium"
+    assert "wallet" in found.reason and found.npub
+    assert phrase.split()[3] not in sanitize(message)
+    long_text = "x = 1\n" * (mnemonic.WHOLE_TEXT // 6 + 1) + message
+    assert not _found(long_text)
+    assert _found("seed phrase: " + phrase + "\n" + "x = 1\n" * 400)
 
 
 def test_the_word_list_is_the_mnemonic_packages() -> None:
