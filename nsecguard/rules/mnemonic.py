@@ -249,10 +249,14 @@ def _phrases_in(whole: bytes, offset: int, stop: int) -> Iterator[Phrase]:
             continue
         if codes is None:
             codes = [index.get(t, -1) for t in tokens]
+        lines = [m.span() for m in r.line.finditer(flags, s, e) if m.end() - m.start() in LENGTHS]
         if words <= LENGTHS[0] + 2 * SLACK:
-            segments = [(s, e)]
+            # lines that are a phrase by themselves first (a window across two such lines is
+            # valid by chance once in 16); the whole run only when none is
+            valid = [(a, b) for a, b in lines if entropy_of([codes[k] for k in range(a, b)]) is not None]
+            segments = valid or [(s, e)]
         else:  # a long run (a word list, lines of phrases): only a line that is a phrase by itself
-            segments = [m.span() for m in r.line.finditer(flags, s, e) if m.end() - m.start() in LENGTHS]
+            segments = lines
         for a, b in segments:
             at = [k for k in range(a, b) if flags[k] == 1]
             found = list(_windows([codes[k] for k in at], len(at)))
