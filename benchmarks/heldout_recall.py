@@ -132,6 +132,8 @@ def collect(root: str) -> Corpus:
         for m in _URI_SECRET.finditer(data):
             kind = "bunker-secret" if m.group(1).lower() == b"bunker" else "nwc-secret"
             corpus.secrets.append(Secret(rel, _line(data, m.start(2)), kind, m.group(2)))
+        for at, phrase in _seed_phrases(data):
+            corpus.secrets.append(Secret(rel, _line(data, at), "mnemonic", phrase))
     derived: dict[bytes, bytes] = {}
     for c in corpus.hexes:
         pub = derived.get(c.value) or keys.xonly_pubkey(c.value)
@@ -142,6 +144,42 @@ def collect(root: str) -> Corpus:
         elif pub in written:
             c.truth, c.how = "key", ("same-file" if pub in per_file[c.rel] else "cross-file")
     return corpus
+
+
+_WORD = re.compile(rb"[A-Za-z]+")
+
+
+def _seed_phrases(data: bytes) -> list[tuple[int, bytes]]:
+    """Every window of 12-24 English BIP-39 words in a row (any separators but letters) whose
+    checksum the `mnemonic` package accepts, in runs of at most 30 list words (a longer run is
+    a word list), found without nsecguard's finder: (offset, the phrase)."""
+    from mnemonic import Mnemonic
+
+    m = Mnemonic("english")
+    words = {w.encode() for w in m.wordlist}
+    out: list[tuple[int, bytes]] = []
+    run: list[tuple[int, bytes]] = []
+    for w in [*_WORD.finditer(data), None]:
+        token = w.group().lower() if w is not None else b""
+        if w is not None and token in words:
+            run.append((w.start(), token))
+            continue
+        if 12 <= len(run) <= 30:
+            i = 0
+            while i + 12 <= len(run):
+                for n in (24, 21, 18, 15, 12):
+                    phrase = b" ".join(t for _, t in run[i : i + n])
+                    if len(run) - i >= n and m.check(phrase.decode()):
+                        if len(set(phrase.split())) <= 3:  # `abandon ... about`: a spec test phrase
+                            i += n
+                            break
+                        out.append((run[i][0], phrase))
+                        i += n
+                        break
+                else:
+                    i += 1
+        run = []
+    return out
 
 
 def _line(data: bytes, at: int) -> int:

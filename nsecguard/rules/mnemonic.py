@@ -317,7 +317,14 @@ def find(scan: Scan) -> Iterable[Hit]:
                 pub = keys.xonly_pubkey(bip32.nip06_key(" ".join(p.words)))
             except bip32.DerivationError:
                 pub = None
-        if pub is not None and pub in buf.pubkeys:
+        if len(set(p.words)) <= WELL_KNOWN_DISTINCT:
+            # `abandon abandon ... about`, `zoo zoo ... wrong`: the BIP-39 spec's test phrases,
+            # in every wallet's tests; no one's secret (as the scalars 1, 2... are not)
+            conf, reason = (
+                Confidence.LOW,
+                "well-known: a BIP-39 test phrase of repeated words, no one's secret",
+            )
+        elif pub is not None and pub in buf.pubkeys:
             conf, reason = (
                 Confidence.CERTAIN,
                 "BIP-39 phrase whose NIP-06 key's public key appears in the same text",
@@ -339,6 +346,7 @@ def find(scan: Scan) -> Iterable[Hit]:
             yield Hit(KIND, conf, p.start, p.end, pub, keys.fingerprint_pubkey(pub), reason)
 
 
+WELL_KNOWN_DISTINCT = 3  # a phrase of this many distinct words or fewer is a spec test phrase
 WALLET_REASON = "a BIP-39 seed phrase; it may also hold a Bitcoin wallet"
 
 DETECTOR = Detector(
