@@ -96,6 +96,7 @@ def render(findings: Iterable[Finding]) -> str:
 def write(path: str | os.PathLike[str], findings: Iterable[Finding]) -> bool:
     """Write the baseline (atomically). Returns False when the file already said exactly this,
     in which case it is left untouched."""
+    from nsecguard.output import is_special
     from nsecguard.output import shown as _shown
 
     p = Path(path)
@@ -103,7 +104,7 @@ def write(path: str | os.PathLike[str], findings: Iterable[Finding]) -> bool:
     text = render(findings)
     if not p.parent.is_dir():
         raise FatalError(f"{shown}: cannot write baseline: its directory does not exist")
-    if not _special(p):
+    if not is_special(os.fspath(p)):
         try:
             if p.read_text(encoding="utf-8") == text:
                 return False
@@ -137,14 +138,3 @@ def apply(result: ScanResult, known: frozenset[str]) -> None:
     kept = [f for f in result.findings if f.fingerprint not in known]
     result.suppressed += len(result.findings) - len(kept)
     result.findings[:] = kept
-
-
-def _special(p: Path) -> bool:
-    """Is `p` there and neither a regular file nor a directory (a device, a pipe)?"""
-    import stat
-
-    try:
-        mode = os.stat(p).st_mode
-    except OSError:
-        return False
-    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)

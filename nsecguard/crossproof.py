@@ -164,15 +164,8 @@ def pending() -> bool:
 def take(result: ScanResult, place: Place) -> bool:
     """What the buffers scanned since the last call named and wanted, as `place`'s clues;
     True when `place` has candidates (it may be scanned again)."""
-    if not _names and not _wanted:
-        return False
-    if result.clues is None:
-        result.clues = Clues()
-    result.clues.add(place, _names, _wanted)
-    wanted = bool(_wanted)
-    _names.clear()
-    _wanted.clear()
-    return wanted
+    clues = collect()
+    return clues is not None and give(result, place, clues)
 
 
 Pending = tuple[tuple[bytes, ...], frozenset[bytes]]  # what a place named, what it wanted

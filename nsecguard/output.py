@@ -621,7 +621,7 @@ def open_report(path: str, *, mask_hex: bool = True) -> Iterator[TextIO]:
 
     where = shown(path)
     parent = os.path.dirname(path) or "."
-    if path in (os.devnull, "/dev/stdout", "/dev/stderr") or path.startswith("/dev/") or _is_special(path):
+    if path in (os.devnull, "/dev/stdout", "/dev/stderr") or path.startswith("/dev/") or is_special(path):
         try:
             fh = open(path, "w", encoding="utf-8", errors="surrogateescape")  # noqa: SIM115
         except OSError as exc:
@@ -658,7 +658,9 @@ def open_report(path: str, *, mask_hex: bool = True) -> Iterator[TextIO]:
         raise
 
 
-def _is_special(path: str) -> bool:
+def is_special(path: str) -> bool:
+    """Is `path` there and neither a regular file nor a directory (a device, a pipe)? Such a
+    place is written into, never replaced by a file."""
     import stat
 
     try:

@@ -15,9 +15,7 @@ from nsecguard.model import Kind
 
 def what_leaked(kinds: Iterable[Kind]) -> str:
     """`a Nostr private key (nsec) and a remote-signer secret (bunker://)`."""
-    words = dict.fromkeys(
-        _rule_of(k).chat_words if _known(k) else str(k) for k in sorted(set(kinds), key=str)
-    )
+    words = dict.fromkeys(_said(k, "chat_words", str(k)) for k in sorted(set(kinds), key=str))
     return " and ".join(words) or "a secret"
 
 
@@ -29,8 +27,7 @@ def advice_for(kinds: Iterable[Kind]) -> str:
     """What to do now, once per piece of advice (an nsec and a hex key get one), in the
     rules' order."""
     default = rules.rule(Kind.NSEC).chat_advice
-    said = dict.fromkeys(_rule_of(k).chat_advice if _known(k) else default for k in _in_order(kinds))
-    return " ".join(said)
+    return " ".join(dict.fromkeys(_said(k, "chat_advice", default) for k in _in_order(kinds)))
 
 
 def _in_order(kinds: Iterable[Kind]) -> list[Kind]:
@@ -39,12 +36,10 @@ def _in_order(kinds: Iterable[Kind]) -> list[Kind]:
     return sorted(set(kinds), key=lambda k: (order.get(k, len(order)), str(k)))
 
 
-def _known(kind: Kind) -> bool:
-    return any(r.kind == kind for r in rules.all_rules())
-
-
-def _rule_of(kind: Kind) -> rules.Rule:
-    return rules.rule(kind)
+def _said(kind: Kind, words: str, default: str) -> str:
+    """The rule's `words` field for `kind` (`default` for a kind no rule defines)."""
+    found = rules.get(kind)
+    return str(getattr(found, words)) if found is not None else default
 
 
 def html_lines(text: str) -> str:

@@ -22,6 +22,7 @@ __all__ = [
     "Rule",
     "all_rules",
     "detectors",
+    "get",
     "key_kinds",
     "register",
     "rule",
@@ -75,19 +76,24 @@ def _forget() -> None:
     from nsecguard import candidates
 
     all_rules.cache_clear()
-    rule.cache_clear()
+    get.cache_clear()
     detectors.cache_clear()
     whole_below.cache_clear()
     candidates.forget()
 
 
 @cache
+def get(kind: Kind | str) -> Rule | None:
+    """The rule of one kind, or None for a kind no rule defines."""
+    return next((r for r in all_rules() if r.kind == kind), None)
+
+
 def rule(kind: Kind | str) -> Rule:
-    """The rule of one kind."""
-    for r in all_rules():
-        if r.kind == kind:
-            return r
-    raise KeyError(f"no rule for the kind {kind}")
+    """The rule of one kind (KeyError for a kind no rule defines)."""
+    found = get(kind)
+    if found is None:
+        raise KeyError(f"no rule for the kind {kind}")
+    return found
 
 
 @lru_cache(maxsize=1)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from nsecguard.model import Confidence, Kind
-from nsecguard.rules.base import Detector, Hit, Scan
+from nsecguard.model import Confidence, Kind, Severity
+from nsecguard.rules.base import Detector, Hit, Rule, Sample, Scan
 from nsecguard.rules.filters import placeholder_reason
 
 BUNKER = Kind.define("bunker-secret")
@@ -99,3 +99,23 @@ SIGNER_CHAT_ADVICE = (
     "Revoke that connection in your signer (bunker) now and make a new one; "
     "your key itself did not leak."
 )
+
+
+def signer_rule(kind: Kind, scheme: str, samples: tuple[Sample, ...]) -> Rule:
+    """The rule of a NIP-46 connection secret (`bunker`, `nostrconnect`): the same words but
+    for the scheme, found by this module's detector."""
+    return Rule(
+        kind=kind,
+        severity=Severity.HIGH,
+        title=f"Remote-signer connection secret ({scheme}://, NIP-46)",
+        advice="remove it and revoke the connection in your signer",
+        help=f"The `secret=` of a `{scheme}://` {'remote-signer ' if scheme == 'bunker' else ''}URI (NIP-46) "
+        "grants a signer connection: remove it and revoke the connection in your signer.",
+        chat_words=f"a remote-signer secret ({scheme}://)",
+        chat_advice=SIGNER_CHAT_ADVICE,
+        noun="a remote-signer connection secret",
+        action="revoke this connection in your signer",
+        detectors=(DETECTOR,),
+        secret_type=f"Nostr Remote Signer Secret ({scheme})",
+        samples=samples,
+    )

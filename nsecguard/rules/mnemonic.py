@@ -77,11 +77,6 @@ class _Compiled:
         self.led = [(_lead(p), re.compile(p), False) for p in _NAMES]
         self.led += [(b"1.", listed, True), (b"1)", listed, True)]
         self.run = re.compile(rb"[\x01\x02]+")
-        # 12 tokens of 3-8 letters with only separators between (what a phrase needs at least)
-        # whole words only (a word inside a longer one is never tried: no backtracking storm)
-        self.shape = re.compile(
-            rb"(?<![a-z])(?:[a-z]{3,8}(?![a-z])[\s,;\"'`\[\](){}.0-9]+){11}[a-z]{3,8}(?![a-z])"
-        )
         self.line = re.compile(rb"\x01+")
 
 
@@ -182,8 +177,7 @@ def phrases(data: bytes, low: bytes | None = None) -> Iterator[Phrase]:
     low = data.lower() if low is None else low
     size = len(low)
     if size <= WHOLE_TEXT:  # a message, a note: read whole, named or not
-        if _twelve_words(low):
-            yield from _phrases_in(low, 0, size)
+        yield from _phrases_in(low, 0, size)
         return
     spans = anchors(low)
     claimed = 0  # the end of the last phrase found: nothing before it is read again
@@ -212,7 +206,8 @@ _CLASS = bytes(
 )
 
 
-# 12 words of 3-8 letters in a row, over the byte classes (letters "a", gaps " ", others "#")
+# 12 words of 3-8 letters in a row (what a phrase needs at least), whole words only, over the
+# byte classes (letters "a", the separators a phrase may hold " ", anything else "#")
 _TWELVE = re.compile(rb"(?<!a)(?:a{3,8} +){11}a{3,8}(?!a)")
 
 
@@ -233,10 +228,10 @@ def _phrases_in(whole: bytes, offset: int, stop: int) -> Iterator[Phrase]:
     """The phrases in whole[offset:stop]. Tokens are classed at C speed (a findall and a map);
     Python loops only over runs of 12+ list words, and byte offsets are computed only once a
     valid phrase is found."""
-    r = _re()
     low = whole[offset:stop]
-    if r.shape.search(low) is None:
+    if not _twelve_words(low):
         return  # no 12 word-shaped tokens in a row: no need to load the word list (~7 ms)
+    r = _re()
     index = wordlist()
     tokens = r.token.findall(low)
     flags = bytes(map(_flags().get, tokens, repeat(0)))

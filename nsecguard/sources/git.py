@@ -468,10 +468,8 @@ class Scanner:
         candidates', as the clues of `path` (in `commit`); True when it has candidates."""
         from nsecguard import crossproof
 
-        if not crossproof.active():
-            return False
-        label = f"{path} (commit {commit[:12]})" if commit else path
-        return crossproof.take(self.result, crossproof.Place(label, commit, path=path))
+        clues = crossproof.collect()
+        return clues is not None and self.gave(path, commit, clues)
 
     def gave(self, path: str, commit: str, clues: crossproof.Pending) -> bool:
         """`took`, for clues collected elsewhere (a history worker): True with candidates."""

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import nio
 
-from nsecguard import output
 from nsecguard.chat.message import Message
 from nsecguard.chat.transport import Refused, Unavailable
 
@@ -111,15 +110,11 @@ class MatrixTransport:
         await self._send(room_id, self.content(text, html), key)
 
     async def display_name(self, room: str, user: str) -> str | None:
-        """The user's name in the room: an input like any other, so the output boundary
-        remembers what it holds (a bare 64-hex name is a key nobody proved public) and no post,
-        journal line or log written after this carries it."""
+        """The user's name in the room (the chat core gives it to the output boundary, as it
+        does every platform's)."""
         found = self.client.rooms.get(room)
         name = found.user_name(user) if found is not None else None
-        if not isinstance(name, str):
-            return None
-        output.remember_in(name)
-        return name
+        return name if isinstance(name, str) else None
 
     def mention_npub(self, npub: str) -> tuple[str, str | None]:
         return f"nostr:{npub}", f'<a href="https://njump.me/{npub}">nostr:{npub}</a>'

@@ -86,7 +86,5 @@ def author_warning(facts: LeakFacts) -> str:
 
 
 def _title(kind: Kind) -> str:
-    try:
-        return rules.rule(kind).title
-    except KeyError:
-        return str(kind)
+    found = rules.get(kind)
+    return found.title if found is not None else str(kind)
