@@ -154,6 +154,7 @@ class Rule:
     secret_type: str = ""  # the detect-secrets `secret_type` (stored in baselines: never change)
     precision: str = "very-high"  # SARIF `precision`
     is_key: bool = False  # the private key itself, in some form (nsec, hex, a seed)
+    env_name: str = "NOSTR_SECRET_KEY"  # the variable the editor's quick fix moves it to
     samples: tuple[Sample, ...] = ()
 
     def message(self, npub: str | None) -> str:

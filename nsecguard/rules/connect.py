@@ -117,5 +117,6 @@ def signer_rule(kind: Kind, scheme: str, samples: tuple[Sample, ...]) -> Rule:
         action="revoke this connection in your signer",
         detectors=(DETECTOR,),
         secret_type=f"Nostr Remote Signer Secret ({scheme})",
+        env_name="NOSTR_CONNECT_SECRET",
         samples=samples,
     )

@@ -374,6 +374,7 @@ RULE = Rule(
     action="that seed and every key made from it are compromised: move to a new key and a new seed",
     detectors=(DETECTOR,),
     replacement="[seed phrase removed]",
+    env_name="NOSTR_SEED_PHRASE",
     secret_type="Nostr Mnemonic (BIP-39 seed phrase)",
     precision="high",
     is_key=True,

@@ -60,6 +60,7 @@ RULE = Rule(
     action="anyone can guess passwords against it offline: move to a new key if the password is weak",
     detectors=(DETECTOR,),
     replacement="[encrypted key removed]",
+    env_name="NOSTR_NCRYPTSEC",
     secret_type="Nostr Encrypted Private Key (ncryptsec)",
     samples=(
         Sample("backup: {ncryptsec}", True, Confidence.CERTAIN),

@@ -24,6 +24,7 @@ RULE = Rule(
     action="revoke this connection in your wallet now",
     detectors=(connect.DETECTOR,),
     secret_type="Nostr Wallet Connect Secret",
+    env_name="NOSTR_WALLET_SECRET",
     samples=(
         Sample("nostr+walletconnect://{pubhex}?relay=wss://r.example&secret={hex}", True, Confidence.CERTAIN),
         Sample(

@@ -13,16 +13,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from nsecguard import rules
-from nsecguard.model import Finding, Kind
-
-ENV_NAMES = {
-    Kind.NSEC: "NOSTR_SECRET_KEY",
-    Kind.HEX: "NOSTR_SECRET_KEY",
-    Kind.NCRYPTSEC: "NOSTR_NCRYPTSEC",
-    Kind.BUNKER: "NOSTR_CONNECT_SECRET",
-    Kind.NOSTRCONNECT: "NOSTR_CONNECT_SECRET",
-    Kind.NWC: "NOSTR_WALLET_SECRET",
-}
+from nsecguard.model import Finding
 
 
 class EnvStyle(NamedTuple):
@@ -68,7 +59,9 @@ class Edit(NamedTuple):
 
 
 def env_name(finding: Finding) -> str:
-    return ENV_NAMES.get(finding.kind, "NOSTR_SECRET_KEY")
+    """The environment variable the finding's rule names (`Rule.env_name`)."""
+    rule = rules.get(finding.kind)
+    return rule.env_name if rule else "NOSTR_SECRET_KEY"
 
 
 def literal_span(text: str, start: int, end: int) -> tuple[int, int] | None:

@@ -59,3 +59,18 @@ def test_unknown_languages_get_a_placeholder_inside_the_quotes() -> None:
     assert [f.text for f in fixes] == [f"nostr:{key.npub}", "${NOSTR_SECRET_KEY}"]
     for fix in fixes:
         assert_no_secret(fix.title + fix.text, key)
+
+
+def test_the_variable_is_named_by_the_finding_s_rule() -> None:
+    import os
+
+    from mnemonic import Mnemonic
+
+    from nsecguard import bech32
+
+    phrase = Mnemonic("english").to_mnemonic(os.urandom(16))
+    ncryptsec = bech32.encode("ncryptsec", b"\x02" + os.urandom(90))
+    for secret, name in ((phrase, "NOSTR_SEED_PHRASE"), (ncryptsec, "NOSTR_NCRYPTSEC")):
+        text = f'SEED = "{secret}"  # nostr seed phrase\n'
+        env = _fixes(text, "python")[-1]
+        assert _apply(text, env) == f'import os\nSEED = os.environ["{name}"]  # nostr seed phrase\n'
