@@ -63,8 +63,9 @@ def find_hex(scan: Scan) -> Iterable[Hit]:
     # costs ~30 µs (and loading libsecp256k1 the first time), so a text whose every 64-hex value is
     # named as a hash or an id (a lock file, a checksum list) with no npub in it is not tried; a
     # value named as a public key is what a proof is made of, so it never stops the attempt.
-    pubkeys = buf.pubkeys
     try_proof = buf.has_bech32_pubkey or any(reason != context.VETOED for *_, reason in found)
+    # the public keys written in the text are read only for a proof (a lock file needs none)
+    pubkeys = buf.pubkeys if try_proof else frozenset()
     # Proof goes by value, not by place: a proven value is a key where its own context allows
     # (an id in an event, then `nak key public <it>`: the id is not the leak); only a value
     # named as something else everywhere is reported wherever it stands.
