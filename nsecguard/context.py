@@ -366,6 +366,16 @@ def _judge_one(
 ) -> tuple[Confidence | None, str, tuple[int, int] | None]:
     """One value's verdict, or the earlier element of its list to judge it by (never with
     `own`: then the value is judged by its own names only)."""
+    at_line_start, line_start, before_at, before = _before(buf, start)
+    decided = _decided_before(before)
+    if decided is not None:
+        return decided[0], decided[1], None
+    return _judge_rest(buf, start, end, nostr_file, memo, own, at_line_start, line_start, before_at, before)
+
+
+def _before(buf: bytes, start: int) -> tuple[bool, int, int, bytes]:
+    """Is the value at a line's start (its line not longer than a window), where its line
+    starts, and the text on its line right before it (at most 120 bytes) and where that starts."""
     # never look further back than a window: on a minified line of megabytes, the line start is
     # "far away", and reading back to it for every value would make a scan quadratic
     window = max(0, start - _LOOKBACK)
@@ -373,11 +383,13 @@ def _judge_one(
     at_line_start = newline >= 0 or window == 0  # else the line is longer than the window
     line_start = newline + 1 if newline >= 0 else window
     before_at = max(line_start, start - 120)
-    before = buf[before_at:start]
-    decided = _decided_before(before)
-    if decided is not None:
-        return decided[0], decided[1], None
-    return _judge_rest(buf, start, end, nostr_file, memo, own, at_line_start, line_start, before_at, before)
+    return at_line_start, line_start, before_at, buf[before_at:start]
+
+
+def vetoed_by_its_line(buf: bytes, start: int) -> bool:
+    """Does the text right before the value at `start` name it as something else (a hash, an
+    id) whatever the rest of the buffer says? `judge` says VETOED for such a value."""
+    return _decided_before(_before(buf, start)[3]) == _VETO
 
 
 @functools.lru_cache(maxsize=4096)
@@ -688,6 +700,7 @@ _TABLE_RULE = re.compile(rb"^[\s|:\-+=]*$")
 
 
 VETOED = "named as something else (a hash, an id)"
+_VETO = (None, VETOED)
 NAMED_PUBLIC = "named as a public key"  # a proof by derivation may still show it is a private key
 _PUBLIC_WORDS = {"pub", "pubkey", "pubkeys", "public", "publickey", "npub", "pk", "pkey", "xonly"}
 

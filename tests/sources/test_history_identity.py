@@ -39,7 +39,10 @@ def _planted(repo: Repo) -> dict[str, str]:
         if i >= 7:
             tail.append(f'value = "{proven.hex}"\n')
             tail.append(f'bot = "{across.hex}"\n')
-        repo.commit_file("Cargo.lock", "".join(head + lock + tail), message=f"c{i}")
+        repo.write("Cargo.lock", "".join(head + lock + tail))
+        repo.add("Cargo.lock")
+        # every value named a checksum by its line: judged without a judgment (`find_hex`)
+        repo.commit_file("deps.lock", "".join(lock[:60]) + f'checksum = "{proven.pubhex}"\n', message=f"c{i}")
     return {
         "old": old.fingerprint,
         "new": new.fingerprint,
