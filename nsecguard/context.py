@@ -10,6 +10,7 @@ a trailing comment. Hash-like names (`sha256`, `checksum`, `id`, `pubkey`, `sig`
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Iterator
 
@@ -365,6 +366,16 @@ def _judge_one(
 ) -> tuple[Confidence | None, str, tuple[int, int] | None]:
     """One value's verdict, or the earlier element of its list to judge it by (never with
     `own`: then the value is judged by its own names only)."""
+    at_line_start, line_start, before_at, before = _before(buf, start)
+    decided = _decided_before(before)
+    if decided is not None:
+        return decided[0], decided[1], None
+    return _judge_rest(buf, start, end, nostr_file, memo, own, at_line_start, line_start, before_at, before)
+
+
+def _before(buf: bytes, start: int) -> tuple[bool, int, int, bytes]:
+    """Is the value at a line's start (its line not longer than a window), where its line
+    starts, and the text on its line right before it (at most 120 bytes) and where that starts."""
     # never look further back than a window: on a minified line of megabytes, the line start is
     # "far away", and reading back to it for every value would make a scan quadratic
     window = max(0, start - _LOOKBACK)
@@ -372,7 +383,56 @@ def _judge_one(
     at_line_start = newline >= 0 or window == 0  # else the line is longer than the window
     line_start = newline + 1 if newline >= 0 else window
     before_at = max(line_start, start - 120)
-    before = buf[before_at:start]
+    return at_line_start, line_start, before_at, buf[before_at:start]
+
+
+def vetoed_by_its_line(buf: bytes, start: int) -> bool:
+    """Does the text right before the value at `start` name it as something else (a hash, an
+    id) whatever the rest of the buffer says? `judge` says VETOED for such a value."""
+    return _decided_before(_before(buf, start)[3]) == _VETO
+
+
+@functools.lru_cache(maxsize=4096)
+def _decided_before(before: bytes) -> tuple[Confidence | None, str] | None:
+    """The verdict of a value when the text right before it on its line (`before`) decides it
+    alone: passed to a key call or command, or named a private key or something else by its
+    nearest names; None when the rest of the buffer may matter. A pure function of `before`,
+    cached: a lock file's 400 `checksum = "` lines are read once per process, not per value."""
+    cut = max(before.rfind(b","), before.rfind(b";"))
+    prior: re.Match[bytes] | None = None
+    for found in _LONG_HEX.finditer(before):
+        prior = found
+    if prior is not None:
+        cut = max(cut, prior.end())
+    if _in_key_call(before):
+        return Confidence.HIGH, "passed to a call that takes a private key"
+    if _KEY_COMMAND.search(before):
+        return Confidence.HIGH, "passed to a command that takes a private key"
+    nearest = before[cut + 1 :] if cut >= 0 else before
+    verdict = judge_phrase(nearest)
+    if verdict is Verdict.NEGATIVE and _MAKER_CALL.search(nearest):
+        return None
+    if verdict is Verdict.STRONG:
+        return Confidence.HIGH, "assigned to a private-key name"
+    if verdict is Verdict.NEGATIVE:
+        return None, _veto_reason(nearest)
+    return None
+
+
+def _judge_rest(
+    buf: bytes,
+    start: int,
+    end: int,
+    nostr_file: bool,
+    memo: Memo,
+    own: bool,
+    at_line_start: bool,
+    line_start: int,
+    before_at: int,
+    before: bytes,
+) -> tuple[Confidence | None, str, tuple[int, int] | None]:
+    """`_judge_one` for a value that the text right before it does not decide alone (in full:
+    the same verdict as `_decided_before` where that one decides)."""
     # do not read names that belong to an earlier value on the line
     cut = max(before.rfind(b","), before.rfind(b";"))
     prior: re.Match[bytes] | None = None
@@ -640,6 +700,7 @@ _TABLE_RULE = re.compile(rb"^[\s|:\-+=]*$")
 
 
 VETOED = "named as something else (a hash, an id)"
+_VETO = (None, VETOED)
 NAMED_PUBLIC = "named as a public key"  # a proof by derivation may still show it is a private key
 _PUBLIC_WORDS = {"pub", "pubkey", "pubkeys", "public", "publickey", "npub", "pk", "pkey", "xonly"}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from types import ModuleType
 
 from nsecguard.model import Confidence, Kind, Severity
 from nsecguard.rules.base import (
@@ -41,6 +42,8 @@ def find_hex(scan: Scan) -> Iterable[Hit]:
 
     buf, taken, outer = scan.buf, scan.taken, scan.outer
     data = buf.data
+    if not buf.has_bech32_pubkey and _all_vetoed_by_their_lines(data, taken, context):
+        return  # a lock file, a checksum list: no hit, no proof, no clue (the loop below agrees)
     memo = buf.memo = buf.memo or context.Memo()
     found: list[tuple[int, int, bytes, Confidence | None, str]] = []
     for m in HEX_RUN.finditer(data):
@@ -63,8 +66,9 @@ def find_hex(scan: Scan) -> Iterable[Hit]:
     # costs ~30 µs (and loading libsecp256k1 the first time), so a text whose every 64-hex value is
     # named as a hash or an id (a lock file, a checksum list) with no npub in it is not tried; a
     # value named as a public key is what a proof is made of, so it never stops the attempt.
-    pubkeys = buf.pubkeys
     try_proof = buf.has_bech32_pubkey or any(reason != context.VETOED for *_, reason in found)
+    # the public keys written in the text are read only for a proof (a lock file needs none)
+    pubkeys = buf.pubkeys if try_proof else frozenset()
     # Proof goes by value, not by place: a proven value is a key where its own context allows
     # (an id in an event, then `nak key public <it>`: the id is not the leak); only a value
     # named as something else everywhere is reported wherever it stands.
@@ -103,6 +107,23 @@ def find_hex(scan: Scan) -> Iterable[Hit]:
         yield Hit(KIND, conf, start, end, pub, keys.fingerprint_pubkey(pub), reason)
     if hook is not None and found:  # what may be public keys: values neither reported nor vetoed
         hook([v for _, _, v, c, r in found if c is None and r != context.VETOED and v not in proven], weak)
+
+
+def _all_vetoed_by_their_lines(data: bytes, taken: list[tuple[int, int]], context: ModuleType) -> bool:
+    """Is every 64-hex value of `data` (outside what `taken` holds) named as something else by
+    its own line? Then `find_hex` yields nothing and tells the clue hook nothing: without a
+    public key named in the text, vetoed values are not tried for a proof, and they are neither
+    weak candidates nor possible public keys. Costs one look-up per value, not a judgment."""
+    vetoed = context.vetoed_by_its_line
+    for m in HEX_RUN.finditer(data):
+        start, end = m.start(), m.end()
+        if end - start != 64 or (taken and overlaps(taken, start, end)):
+            continue
+        if start >= 2 and data[start - 2 : start] in (b"0x", b"0X"):
+            start -= 2
+        if not vetoed(data, start):
+            return False
+    return True
 
 
 # A key as 32 numbers in brackets: `Uint8Array(32) [ 59, 240, … ]` (how Node prints nostr-tools'

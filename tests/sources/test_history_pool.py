@@ -187,14 +187,14 @@ def test_the_rust_nostr_history_is_the_same_on_workers(pools: list[history_pool.
     assert pools and _report(shared) == _report(alone)
 
 
-def _lock_history(path: Path, commits: int, checksums: int) -> None:
+def _lock_history(path: Path, commits: int, checksums: int, name: str = "checksum") -> None:
     """A repository whose every commit changes a long lock file (a whole-blob job each)."""
     rng = random.Random(5)
-    lines = [f'checksum = "{rng.randbytes(32).hex()}"' for _ in range(checksums)]
+    lines = [f'{name} = "{rng.randbytes(32).hex()}"' for _ in range(checksums)]
     subprocess.run(["git", "init", "-q", str(path)], check=True)
     script = []
     for i in range(commits):
-        lines[rng.randrange(checksums)] = f'checksum = "{rng.randbytes(32).hex()}"'
+        lines[rng.randrange(checksums)] = f'{name} = "{rng.randbytes(32).hex()}"'
         data = ("\n".join(lines) + "\n").encode()
         script.append(
             f"commit refs/heads/main\ncommitter T <t@x> {1700000000 + i} +0000\ndata 1\nc\n"
@@ -240,7 +240,9 @@ def _comm(pid: int) -> str:
 def test_a_signal_during_a_history_scan_stops_its_workers_and_their_git(
     tmp_path: Path, sig: signal.Signals
 ) -> None:
-    _lock_history(tmp_path / "r", commits=200, checksums=800)
+    # values named by nothing: each judged in its whole blob (a `checksum = "` line is judged once
+    # per process, and the scan would be over before the signal)
+    _lock_history(tmp_path / "r", commits=200, checksums=800, name="x")
     proc = subprocess.Popen(
         [sys.executable, "-m", "nsecguard", "scan", "--history", "-j", "2", "--no-progress"],
         cwd=tmp_path / "r",
