@@ -56,7 +56,63 @@ def __getattr__(name: str) -> int:
 def forget() -> None:
     """The rules changed (`rules.register`): build the bits and the pattern database anew."""
     _bits.cache_clear()
+    _whole_readers.cache_clear()
+    _short_first.cache_clear()
+    secret_bits.cache_clear()
     get_prefilter.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def secret_bits() -> int:
+    """The bits of a mask that may mean a secret: every one but those of clue-only detectors
+    (a buffer whose only hit is an npub holds no secret; a source that needs no clues stops)."""
+    return BASE64 | sum(bit(d) for d in rules.detectors() if not d.clue_only)
+
+
+@lru_cache(maxsize=1)
+def _whole_readers() -> tuple[Detector, ...]:
+    return tuple(d for d in rules.detectors() if d.whole_below)
+
+
+def gate(data: bytes, first: Prefilter | None = None) -> int:
+    """The first pass as every source asks it before it calls the engine: the prefilter's mask,
+    plus the bit of each detector that reads a buffer this short whole (`whole_below`) and whose
+    quick test says it may find something in it: a bare seed phrase in a note, a commit message
+    or a small file, which no first-pass pattern can see. 0: the engine would find nothing.
+    `first`: the prefilter to ask (the pattern database's, unless given)."""
+    size = len(data)
+    if size > rules.whole_below():
+        return (first or get_prefilter())(data)
+    if first is None:  # one pass of the first pass's patterns and the detectors' whole patterns
+        found = _short_first()(data)
+        mask, shaped = found & _MAIN, found >> _WHOLE_SHIFT
+    else:
+        mask, shaped = first(data), -1
+    for d in _whole_readers():
+        b = bit(d)
+        if mask & b or size > d.whole_below or not (shaped & b or not d.whole_patterns):
+            continue
+        if d.whole_test is None or d.whole_test(data):
+            mask |= b
+    return mask
+
+
+_WHOLE_SHIFT = 16  # a whole pattern's id in `_short_first`: its detector's bit, shifted (ids are 32-bit)
+_MAIN = (1 << _WHOLE_SHIFT) - 1
+
+
+@lru_cache(maxsize=1)
+def _short_first() -> Prefilter:
+    """For buffers of at most `whole_below` bytes: the first pass's patterns and the detectors'
+    `whole_patterns` (their bits shifted by _WHOLE_SHIFT) in one Hyperscan pass. Without
+    Hyperscan: the prefilter, and every whole bit (each `whole_test` then decides)."""
+    prefilter = get_prefilter()
+    every = -1 << _WHOLE_SHIFT
+    whole = tuple((bit(d) << _WHOLE_SHIFT, p, True) for d in _whole_readers() for p in d.whole_patterns)
+    if prefilter is python_prefilter or len(rules.detectors()) >= _WHOLE_SHIFT - 1:
+        return lambda data: prefilter(data) | every
+    both = _hyperscan_prefilter(patterns() + whole, "short") if whole else None
+    return both or (lambda data: prefilter(data) | every)
 
 
 def patterns() -> tuple[tuple[int, bytes, bool], ...]:
@@ -75,17 +131,21 @@ def _cache_dir() -> str:
     return os.path.join(base, "nsecguard")
 
 
-def _hyperscan_prefilter() -> Prefilter | None:
+def _hyperscan_prefilter(
+    table: tuple[tuple[int, bytes, bool], ...] | None = None, name: str = "hs"
+) -> Prefilter | None:
+    """A prefilter over `table`'s (bit, pattern, caseless) (the first pass's, unless given),
+    compiled once and cached on disk as `name-<hash>.db`; None without the `hyperscan` wheel."""
     try:
         import hyperscan
     except ImportError:
         return None
     import zlib
 
-    _PATTERNS = patterns()
+    _PATTERNS = patterns() if table is None else table
     ident = repr((_PATTERNS, getattr(hyperscan, "__version__", "?"), sys.platform, os.uname().machine))
     key = f"{zlib.crc32(ident.encode()):08x}{len(ident):x}"
-    cached = os.path.join(_cache_dir(), f"hs-{key}.db")
+    cached = os.path.join(_cache_dir(), f"{name}-{key}.db")
     db = None
     try:
         with open(cached, "rb") as fh:

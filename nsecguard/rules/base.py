@@ -125,6 +125,14 @@ class Detector:
     # a buffer of at most this many bytes (a chat message, a note) goes to `find` even when the
     # first pass did not fire: `find` must then reject it in microseconds
     whole_below: int = 0
+    # for such a buffer, a test in microseconds of whether `find` may find anything in it (None:
+    # it may): what the sources ask before they call the engine (`candidates.gate`), where
+    # `whole_patterns` (Hyperscan syntax, caseless, run over such buffers only; never fewer
+    # matches than `whole_test` has) match, or at once when there are none
+    whole_test: Callable[[bytes], bool] | None = None
+    whole_patterns: tuple[bytes, ...] = ()
+    # `find` yields no secret, ever (it only tells a hook of the public keys a buffer names)
+    clue_only: bool = False
 
 
 class Sample(NamedTuple):

@@ -213,6 +213,7 @@ NAMES_DETECTOR = Detector(
     find=find_names,
     fallback=lambda data, low: clue_hook is not None and (b"npub1" in data or b"nprofile1" in data),
     order=90,
+    clue_only=True,
 )
 
 RULE = Rule(

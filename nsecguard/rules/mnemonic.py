@@ -217,6 +217,23 @@ def _twelve_words(low: bytes) -> bool:
     return _TWELVE.search(low.translate(_CLASS)) is not None
 
 
+# The same shape over raw bytes, for Hyperscan (caseless): without the word boundaries, so it
+# matches wherever `_TWELVE` does, and at ~1 µs a note against ~3 µs for a translate and `re`
+_TWELVE_RAW = rb"(?:[a-z]{3,8}[ \t\r\n\f\v,;\"'`\[\](){}.0-9]+){11}[a-z]{3,8}"
+# letters lower-cased, anything else a space: the words of a text by one translate and a split
+_TO_WORDS = bytes(c | 0x20 if chr(c).isascii() and chr(c).isalpha() else 0x20 for c in range(256))
+_TWELVE_LISTED = b"\x01" * 12
+
+
+def may_hold_phrase(data: bytes) -> bool:
+    """Could a short text hold a phrase anywhere? Only where 12 list words stand in a row (any
+    characters but letters between them): the test that lets a note or a small file past the
+    gates, ~3 µs where the first pass saw 12 words' shape. It splits at least where the finder's
+    tokens split (and more), so it says yes wherever the finder could find a phrase."""
+    flags = bytes(map(_flags().get, data.translate(_TO_WORDS).split(), repeat(0)))
+    return _TWELVE_LISTED in flags
+
+
 # A text this short (a chat message, a note, a commit message) is read whole, with or without a
 # word naming a phrase: that is where people paste a bare seed phrase. Rejecting one costs one
 # regex search of at most 1 KB (no 12 word-shaped tokens in a row: a few microseconds).
@@ -350,6 +367,8 @@ DETECTOR = Detector(
     caseless=True,
     find=find,
     whole_below=WHOLE_TEXT,
+    whole_test=may_hold_phrase,
+    whole_patterns=(_TWELVE_RAW,),
     fallback=lambda data, low: _fires(low),
     order=30,
 )

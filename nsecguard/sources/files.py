@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from multiprocessing.sharedctypes import Synchronized
 
 from nsecguard import crossproof, textio
-from nsecguard.candidates import get_prefilter
+from nsecguard.candidates import gate, get_prefilter
 from nsecguard.engine import Options, find_hits, to_findings
 from nsecguard.paths import Chain, Rules, WalkRules, exclude_rules, mark_ignored, root_chain
 from nsecguard.result import ScanResult
@@ -241,7 +241,7 @@ def _scan_file(target: Target, options: Options, result: ScanResult) -> ScanResu
         return result
     result.scanned += 1
     result.scanned_bytes += len(data)
-    if get_prefilter()(data):  # most files: nothing that looks like a key at all
+    if gate(data):  # most files: nothing that looks like a key at all
         hits = find_hits(data, options=options)
         if hits:
             result.findings.extend(to_findings(data, hits, path=target.shown, options=options))

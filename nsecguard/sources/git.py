@@ -385,13 +385,13 @@ class Scanner:
         exclude: Sequence[str] = (),
         result: ScanResult | None = None,
     ) -> None:
-        from nsecguard.candidates import BASE64, HEX, get_prefilter
+        from nsecguard.candidates import BASE64, HEX, gate
 
         self.options = options
         self.blobs = blobs
         self.exclude = exclude
         self.result = result if result is not None else ScanResult()
-        self._prefilter = get_prefilter()
+        self._prefilter = gate
         self._needs_context = HEX | BASE64
         self._excluder: Rules | None = None
         self.known: frozenset[bytes] = frozenset()  # public keys proven elsewhere (nsecguard.crossproof)
@@ -891,10 +891,10 @@ def scan_messages(
 ) -> None:
     """Keys pasted into commit messages (and, for the whole history, annotated tags' messages):
     each reported once, at the oldest commit that holds it."""
-    from nsecguard.candidates import get_prefilter
+    from nsecguard.candidates import gate
     from nsecguard.engine import scan_bytes
 
-    prefilter = get_prefilter()
+    prefilter = gate
     with _stream(["log", "--date-order", _MESSAGE_FORMAT, *revs, "--"], repo.cwd) as stream:
         for record in _split_records(stream):
             sha, author, email, date, message = [*record.split(b"\0", 4), b"", b"", b"", b""][:5]
