@@ -25,6 +25,7 @@ import io
 import os
 import re
 import sys
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
@@ -43,6 +44,10 @@ HEX_REMOVED = "[hex value removed]"
 FRAGMENT = 16  # pieces of a remembered secret this long or longer are removed too
 _PROBE = FRAGMENT // 2
 MIN_SECRET = 12  # shorter values are never remembered (they would blank ordinary words)
+# identifiers checked (`checked_id`) that are kept as public: the newest this many. A relay
+# plugin checks every event's id for as long as it runs; an unbounded set grew by ~150 bytes
+# an event (gigabytes a day on a busy relay). Only the log line about an event needs its id.
+MAX_CHECKED_IDS = 4096
 _PENDING_MAX = 1 << 20  # a text stream flushes a line this long even without a newline
 
 _RUN = re.compile(r"[0-9A-Za-z]{16,}")
@@ -69,12 +74,28 @@ class _Registry:
         self.probes: set[str] = set()  # the 8-character windows of the same runs
         self.odd: list[str] = []  # forms with characters outside [0-9A-Za-z]: searched whole
         self.public: set[str] = set()
+        # checked identifiers, oldest first, at most MAX_CHECKED_IDS (an OrderedDict: a dict's
+        # first item is found in O(n) after many deletions at its front)
+        # each with the `generation` it was checked at: until a secret is added, it holds none
+        self.ids: OrderedDict[str, int] = OrderedDict()
+        self.generation = 0  # how many forms have been added
+
+    def is_public(self, value: str) -> bool:
+        return value in self.public or value in self.ids
+
+    def checked(self, value: str) -> None:
+        """`value` (an identifier) was checked now: public, and holding no remembered secret."""
+        ids = self.ids
+        if value not in ids and len(ids) >= MAX_CHECKED_IDS:
+            ids.popitem(last=False)
+        ids[value] = self.generation
 
     def add(self, form: str) -> None:
         form = form.lower()
-        if len(form) < MIN_SECRET or form in self.forms or form in self.public:
+        if len(form) < MIN_SECRET or form in self.forms or self.is_public(form):
             return
         self.forms.add(form)
+        self.generation += 1
         self._index(form)
         if not form.isalnum() or not form.isascii():
             self.odd.append(form)
@@ -97,6 +118,7 @@ class _Registry:
         self.probes.clear()
         self.odd.clear()
         self.public.clear()
+        self.ids.clear()
 
 
 _REG = _Registry()
@@ -141,7 +163,7 @@ def remember_in(text: str | bytes) -> None:
     """Remember every secret in a text (an argument, an environment value, a config or
     baseline file): what the engine finds at any confidence, and every 64-hex run that is a
     valid private key (a bare hex key has no context to prove it; here caution wins)."""
-    from nsecguard.candidates import python_prefilter
+    from nsecguard.candidates import gate, python_prefilter
 
     data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
     if not data:
@@ -149,7 +171,7 @@ def remember_in(text: str | bytes) -> None:
     bufs = {data}
     if not data.isascii():
         bufs.add(_INVISIBLE.sub("", data.decode("utf-8", "replace")).encode("utf-8", "surrogatepass"))
-    bufs = {buf for buf in bufs if python_prefilter(buf)}  # most arguments: nothing key-shaped
+    bufs = {buf for buf in bufs if gate(buf, python_prefilter)}  # most arguments: nothing key-shaped
     if not bufs:
         return  # and no engine (nor pattern database) loaded at start-up
     from nsecguard import keys
@@ -161,7 +183,7 @@ def remember_in(text: str | bytes) -> None:
             remember(buf[hit.start : hit.end])
         for m in _HEX64_ANY.finditer(buf.decode("ascii", "replace")):
             secret = bytes.fromhex(m.group())
-            if keys.is_valid_secret(secret) and m.group().lower() not in _REG.public:
+            if keys.is_valid_secret(secret) and not _REG.is_public(m.group().lower()):
                 remember_key(secret)
 
 
@@ -197,15 +219,28 @@ def is_remembered(value: str) -> bool:
     return value.lower() in _REG.forms or bool(_cover(value))
 
 
+def _remembered_run(low: str) -> bool:
+    """`is_remembered` for one lower-case run of ASCII letters and digits (a checked id): its
+    8-character windows at multiples of 8 first, as `_cover` does, without its loops (an id is
+    checked for every event a relay plugin answers)."""
+    if low in _REG.forms:
+        return True
+    probes = _REG.probes
+    pieces = [low[p : p + _PROBE] for p in range(0, len(low) - _PROBE + 1, _PROBE)]
+    if not probes or probes.isdisjoint(pieces):
+        return False  # no piece of a secret (and a form with other characters cannot be in it)
+    return bool(_cover(low))
+
+
 def checked_id(value: object, kind: str) -> str:
     """`value` if it is a well-formed identifier of `kind` ("event", "pubkey", "commit": lower-case
     hex of the right length) and not a secret this run has seen; else `<invalid id>`."""
     pattern = _ID_RE.get(kind)
     if pattern is None:
         raise ValueError(f"unknown identifier kind: {kind}")
-    if not isinstance(value, str) or not pattern.fullmatch(value) or is_remembered(value):
+    if not isinstance(value, str) or not pattern.fullmatch(value) or _remembered_run(value):
         return INVALID_ID
-    _REG.public.add(value)
+    _REG.checked(value)
     return value
 
 
@@ -239,7 +274,10 @@ def _cover(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     grams, probes = _REG.grams, _REG.probes
     if grams:
+        checked, now = _REG.ids, _REG.generation
         for base, run in _runs(text):
+            if checked.get(run) == now:
+                continue  # an id checked since the last secret was added: it holds none
             last = len(run) - FRAGMENT
             for p in range(0, len(run) - _PROBE + 1, _PROBE):
                 if run[p : p + _PROBE] not in probes:
@@ -281,7 +319,7 @@ def _mask_hex(text: str) -> str:
 
     def repl(m: re.Match[str]) -> str:
         value = m.group(1)
-        return m.group() if value in _REG.public else HEX_REMOVED
+        return m.group() if _REG.is_public(value) else HEX_REMOVED
 
     return _HEX64.sub(repl, text)
 
@@ -293,11 +331,15 @@ def _detect(text: str) -> str:
     # the pattern database once a scan has loaded it; before that, for a short line, the
     # pure-Python prefilter (same answers) spares `--help` loading it
     loaded = candidates.get_prefilter.cache_info().currsize
-    mask = (candidates.get_prefilter() if loaded or len(data) >= 4096 else candidates.python_prefilter)(data)
-    if not mask:
-        return text
-    if mask == candidates.HEX and _only_public_hex(text):
-        return text  # a log line naming checked ids (relay-policy): nothing to judge
+    prefilter = candidates.get_prefilter() if loaded or len(data) >= 4096 else candidates.python_prefilter
+    if _REG.ids and not prefilter(_without_checked_ids(data)) & candidates.secret_bits():
+        return text  # answers naming checked ids (relay-policy), and nothing else key-shaped
+    mask = prefilter(data)
+    secret = mask & candidates.secret_bits()
+    if not secret:
+        return text  # nothing, or only public keys (an npub): nothing to judge
+    if secret == candidates.HEX and _only_public_hex(text):
+        return text  # a log line or answers naming checked ids (relay-policy): nothing to judge
     from nsecguard.sanitizer import sanitize_report
 
     safe, findings = sanitize_report(text)
@@ -311,11 +353,33 @@ def _detect(text: str) -> str:
 
 
 _HEX_RUN = re.compile(r"[0-9a-fA-F]{64,}")
+_HEX_MAP = bytes(1 if chr(i) in "0123456789abcdefABCDEF" else 0 for i in range(256))
+_HEX_RUN64 = b"\x01" * 64
+
+
+def _without_checked_ids(data: bytes) -> bytes:
+    """`data` with each run of exactly 64 hex digits that is a checked id (`checked_id`) made a
+    space (so nothing around it joins): what is left is what could still hold a key. Runs are
+    found by a translate and `bytes.find` (a regex search costs microseconds on every answer)."""
+    mapped = data.translate(_HEX_MAP)
+    pos = mapped.find(_HEX_RUN64)
+    if pos < 0:
+        return data
+    ids, done = _REG.ids, 0
+    out: list[bytes] = []
+    while pos >= 0:
+        end = mapped.find(b"\0", pos)
+        end = len(data) if end < 0 else end
+        if end - pos == 64 and data[pos:end].decode("ascii") in ids:
+            out += (data[done:pos], b" ")
+            done = end
+        pos = mapped.find(_HEX_RUN64, end)
+    return b"".join(out) + data[done:] if out else data
 
 
 def _only_public_hex(text: str) -> bool:
-    public = _REG.public
-    return all(m.group() in public for m in _HEX_RUN.finditer(text))
+    is_public = _REG.is_public
+    return all(is_public(m.group()) for m in _HEX_RUN.finditer(text))
 
 
 def scrub(text: str, *, mask_hex: bool = False) -> str:

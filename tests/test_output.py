@@ -54,6 +54,26 @@ def test_a_checked_id_skips_the_engine_but_not_the_registry() -> None:
     assert output.scrub(line) == line
 
 
+def test_checked_ids_are_kept_boundedly_for_a_process_that_checks_them_forever() -> None:
+    ids = [os.urandom(32).hex() for _ in range(output.MAX_CHECKED_IDS + 500)]
+    for event_id in ids:
+        assert output.checked_id(event_id, "event") == event_id
+    assert len(output._REG.ids) == output.MAX_CHECKED_IDS  # a relay plugin's memory stays flat
+    newest, oldest = ids[-1], ids[0]
+    assert output.scrub(f"rejected event {newest}", mask_hex=True) == f"rejected event {newest}"
+    assert oldest not in output.scrub(f"event {oldest}", mask_hex=True)  # forgotten: masked in a report
+
+
+def test_an_id_holding_a_piece_of_a_remembered_key_is_not_echoed() -> None:
+    k = new_key()
+    output.remember(k.hex)
+    for start in (0, 5, 17, 48):
+        piece = k.hex[start : start + 16]
+        for at in (0, 3, 8, 48):
+            forged = (os.urandom(32).hex()[:at] + piece + os.urandom(32).hex())[:64]
+            assert output.checked_id(forged, "event") == output.INVALID_ID, (start, at)
+
+
 def test_an_nsec_is_remembered_as_its_hex_too() -> None:
     k = new_key()
     output.remember(k.nsec)
