@@ -1,12 +1,14 @@
 """A synthetic but realistic stream of Nostr events, with a few leaked keys planted.
 
 Shared by the relay-policy and event-scanner benchmarks. Keys are generated at run time and
-never written anywhere but the generated stream. Ids and signatures are random hex: nothing here
+never written anywhere but the generated stream. Ids are the events' NIP-01 hashes, as strfry
+hands them to a write policy (it checks them first); signatures are random hex: nothing here
 checks them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -50,8 +52,9 @@ class Corpus:
         self, kind: int, content: str, tags: list[list[str]], pubkey: str | None = None
     ) -> dict[str, Any]:
         rng = self.rng
-        return {
-            "id": _hex(rng),
+        _hex(rng)  # (drawn as before, when ids were random: the same stream of events otherwise)
+        event = {
+            "id": "",
             "pubkey": pubkey or rng.choice(self.authors),
             "created_at": 1_700_000_000 + rng.randint(0, 30_000_000),
             "kind": kind,
@@ -59,6 +62,8 @@ class Corpus:
             "content": content,
             "sig": _hex(rng, 64),
         }
+        event["id"] = event_id(event)
+        return event
 
     def note(self) -> dict[str, Any]:
         rng = self.rng
@@ -171,6 +176,13 @@ class Corpus:
                 roll -= share
             else:
                 yield self.note()
+
+
+def event_id(event: dict[str, Any]) -> str:
+    """NIP-01: the sha256 of the canonical serialization."""
+    fields = [0, event["pubkey"], event["created_at"], event["kind"], event["tags"], event["content"]]
+    body = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def strfry_request(event: dict[str, Any]) -> str:

@@ -30,7 +30,7 @@ from nsecguard_nostr.event import (
     Leak,
     checked_id,
     describe,
-    event_hash,
+    has_its_own_id,
     scan_event,
 )
 
@@ -72,7 +72,7 @@ def key_shaped(line: bytes, event: dict[str, Any] | None = None) -> bool:
             value = event.get(name)
             if isinstance(value, str) and value and len(value) in (64, 128) and _HEX_ID.issuperset(value):
                 line = line.replace(value.encode(), b"")
-    return bool(candidates.get_prefilter()(line))
+    return bool(candidates.gate(line))
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def answer_id(event: dict[str, Any], leaks: list[Leak] | None = None) -> str:
     never goes back out."""
     event_id = event.get("id")
     checked = checked_id(event_id, leaks or ())
-    if checked == INVALID_ID or event_hash(event) != checked:
+    if checked == INVALID_ID or not has_its_own_id(event, checked):
         return INVALID_ID
     return checked
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mnemonic import Mnemonic
 from nostr_helpers import TestKey, event, new_key, rand_hex
 
 from nsecguard_nostr import event as event_mod
@@ -38,11 +40,15 @@ def _secret_forms(k: TestKey) -> list[str]:
         f"bunker://{rand_hex()}?secret=9q2w7e4r1t6y",
         "nothing here",
         rand_hex(),
+        f"gm nostr:{k.npub}",
     ]
 
 
+PHRASE = Mnemonic("english").to_mnemonic(os.urandom(16))  # a bare seed phrase: read whole
+
+
 values = st.sampled_from(
-    _secret_forms(KEY) + _secret_forms(AUTHOR) + ["wss://relay.example.com", "reply", ""]
+    _secret_forms(KEY) + _secret_forms(AUTHOR) + ["wss://relay.example.com", "reply", "", PHRASE]
 )
 tag_names = st.sampled_from(["e", "p", "a", "q", "t", "client", "imeta", "description", "x", "d", "privkey"])
 tags = st.lists(st.builds(lambda n, vs: [n, *vs], tag_names, st.lists(values, max_size=3)), max_size=5)
@@ -64,6 +70,32 @@ def test_gate_agrees_with_the_precise_scan(
     if embed:  # a repost or zap request holding the event
         ev = event(json.dumps(ev), [["description", json.dumps(ev)]], kind=kind)
     assert _summary(scan_event(ev)) == _precise(ev, monkeypatch)
+
+
+any_text = st.text(st.characters(blacklist_categories=()), max_size=40)  # lone surrogates too
+any_value = st.one_of(any_text, st.integers(), st.integers(min_value=2**64, max_value=2**70))
+
+
+@settings(max_examples=300, deadline=None)
+@given(content=any_text, tags=st.lists(st.lists(any_value, max_size=3), max_size=3), kind=any_value)
+def test_the_fast_id_check_agrees_with_the_canonical_hash(
+    content: str, tags: list[list[Any]], kind: Any
+) -> None:
+    ev = {"pubkey": rand_hex(), "created_at": 1_700_000_000, "kind": kind, "tags": tags, "content": content}
+    right = event_mod.event_hash(ev)
+    if right is None:
+        assert not event_mod.has_its_own_id(ev, rand_hex())
+        return
+    assert event_mod.has_its_own_id(ev, right)
+    assert not event_mod.has_its_own_id(ev, rand_hex())
+
+
+def test_an_npub_mention_alone_is_no_leak_and_a_seed_phrase_is() -> None:
+    assert scan_event(event(f"thanks nostr:{KEY.npub} and nostr:{AUTHOR.npub}")) == []
+    assert [str(x.finding.kind) for x in scan_event(event(PHRASE))] == ["mnemonic"]
+    assert [x.finding.npub for x in scan_event(event(f"{KEY.hex} is the key of nostr:{KEY.npub}"))] == [
+        KEY.npub
+    ]
 
 
 def test_reference_tags_are_not_derived_but_still_scanned() -> None:
