@@ -332,9 +332,12 @@ def _detect(text: str) -> str:
     # pure-Python prefilter (same answers) spares `--help` loading it
     loaded = candidates.get_prefilter.cache_info().currsize
     prefilter = candidates.get_prefilter() if loaded or len(data) >= 4096 else candidates.python_prefilter
-    if _REG.ids and not prefilter(_without_checked_ids(data)) & candidates.secret_bits():
-        return text  # answers naming checked ids (relay-policy), and nothing else key-shaped
-    mask = prefilter(data)
+    stripped = _without_checked_ids(data) if _REG.ids else data
+    mask = prefilter(stripped)
+    if stripped is not data:
+        if not mask & candidates.secret_bits():
+            return text  # answers naming checked ids (relay-policy), and nothing else key-shaped
+        mask = prefilter(data)  # judge the whole text (a run around an id may still be a key)
     secret = mask & candidates.secret_bits()
     if not secret:
         return text  # nothing, or only public keys (an npub): nothing to judge
