@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -468,3 +469,13 @@ def test_columns_of_many_findings_in_non_ascii_text(key: TestKey) -> None:
     assert len(found) == 300
     assert all(text[f.start : f.end] == key.nsec for f in found)
     assert [f.column for f in found[:2]] == [5, 5 + len(key.nsec) + 1 + 4]
+
+
+def test_holds_base64_text_says_yes_only_for_a_token_that_decodes_to_text() -> None:
+    k = new_key()
+    text = base64.b64encode(b"a note that is long enough to be read as a base64 token, once encoded")
+    assert engine.holds_base64_text(b"config: " + text + b"\n")
+    assert not engine.holds_base64_text(b"config: " + base64.b64encode(os.urandom(120)) + b"\n")
+    assert not engine.holds_base64_text(text[:60])  # too short to hold a key
+    assert not engine.holds_base64_text(k.hex.encode() * 2)  # base64-shaped, decodes to bytes
+    assert engine.holds_base64_text(base64.b64encode(f"key: {k.nsec}".encode()) * 2)

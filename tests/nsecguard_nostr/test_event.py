@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from typing import Any
@@ -23,6 +24,7 @@ def _precise(ev: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> list[tuple[
     """scan_event with the gate forced open: the reference the gate must agree with."""
     with monkeypatch.context() as m:
         m.setattr(event_mod, "_gate", lambda e, f, out, d: out.append("nsec1"))
+        m.setattr(event_mod, "holds_base64_text", lambda data: True)
         return _summary(scan_event(ev))
 
 
@@ -41,6 +43,12 @@ def _secret_forms(k: TestKey) -> list[str]:
         "nothing here",
         rand_hex(),
         f"gm nostr:{k.npub}",
+        base64.b64encode(f"my nostr key is {k.nsec}".encode()).decode(),
+        base64.b64encode(f"NOSTR_PRIVATE_KEY={k.hex}".encode()).decode(),
+        "lnbc210n1" + base64.b32encode(os.urandom(200)).decode().lower().rstrip("="),  # an invoice
+        k.hex[:63],
+        k.hex + "a",
+        k.hex.upper(),
     ]
 
 
@@ -52,6 +60,65 @@ values = st.sampled_from(
 )
 tag_names = st.sampled_from(["e", "p", "a", "q", "t", "client", "imeta", "description", "x", "d", "privkey"])
 tags = st.lists(st.builds(lambda n, vs: [n, *vs], tag_names, st.lists(values, max_size=3)), max_size=5)
+
+
+# tag lists made only of [name, value] pairs (a contact list), now and then one that is not
+pair_names = st.sampled_from(["p", "e", "q", "P", "x", "preimage", "t"])
+pair_lists = st.lists(
+    st.one_of(
+        st.builds(lambda n: [n, rand_hex()], pair_names),
+        st.builds(lambda n, v: [n, v], pair_names, values),
+        st.builds(lambda v: ["p", rand_hex(), v], values),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tags=pair_lists, kind=st.sampled_from([3, 7, 10002]))
+def test_the_id_pair_shortcut_agrees_with_the_precise_scan(
+    monkeypatch: pytest.MonkeyPatch, tags: list[list[str]], kind: int
+) -> None:
+    ev = event("", tags, kind=kind)
+    assert _summary(scan_event(ev)) == _precise(ev, monkeypatch)
+
+
+def test_a_contact_list_is_skipped_whole_and_a_key_among_its_tags_is_found() -> None:
+    contacts = [["p", rand_hex()] for _ in range(300)]
+    assert event_mod._only_id_pairs(contacts)
+    assert scan_event(event("", contacts, kind=3)) == []
+    for odd in (
+        ["p", KEY.nsec],  # not 64 characters
+        ["p", KEY.hex, f"wss://relay.example.com/?{KEY.nsec}"],  # a third value
+        ["t", KEY.hex],  # not an ID tag
+        ["p", "g" * 64],  # not hex
+        ["p", "é" * 64],  # not ASCII
+    ):
+        tags = [*contacts, odd]
+        assert not event_mod._only_id_pairs(tags)
+    found = scan_event(event("", [*contacts, ["p", KEY.nsec]], kind=3))
+    assert [leak.finding.npub for leak in found] == [KEY.npub]
+    for malformed in ([*contacts, {"p": 1}], [*contacts, ["p", 7]], [*contacts, "pq"], [[]]):
+        assert not event_mod._only_id_pairs(malformed)
+    assert not event_mod._only_id_pairs([["p", rand_hex(31) + "a" * 2], ["p", rand_hex(32) + "a" * 2]])
+
+
+def test_a_zap_invoice_costs_no_engine_run_and_base64_text_still_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    invoice = "lnbc210n1" + base64.b32encode(os.urandom(200)).decode().lower().rstrip("=")
+    request = event("", [["p", rand_hex()], ["amount", "21000"]], kind=9734)
+    zap = event(
+        "", [["bolt11", invoice], ["description", json.dumps(request)], ["preimage", rand_hex()]], kind=9735
+    )
+    ran: list[bytes] = []
+    real = event_mod.scan_bytes
+    monkeypatch.setattr(event_mod, "scan_bytes", lambda data, **kw: ran.append(data) or real(data, **kw))
+    assert scan_event(zap) == [] and ran == []  # the invoice is base64-shaped, and decodes to no text
+    hidden = base64.b64encode(f"my nostr key is {KEY.nsec}".encode()).decode()
+    leaky = event("", [["bolt11", invoice], ["memo", hidden]], kind=9735)
+    assert [leak.finding.npub for leak in scan_event(leaky)] == [KEY.npub] and ran
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
