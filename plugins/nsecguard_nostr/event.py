@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from nsecguard import candidates
+from nsecguard import candidates, output
 from nsecguard.engine import Options, holds_base64_text, scan_bytes
 from nsecguard.model import Confidence, Finding, Kind
 
@@ -332,12 +332,10 @@ def checked_id(event_id: object, leaks: Iterable[Leak] = ()) -> str:
     """An event id as it may be printed: 64 lowercase hex, not a secret this run has seen
     (the output boundary's check), and not one of the leaked private keys themselves (an id
     is public; a key sent as an id is not); else a placeholder."""
-    from nsecguard import output
-
     checked = output.checked_id(event_id, "event")
     if checked == output.INVALID_ID or not isinstance(event_id, str):
         return INVALID_ID
-    pubkeys = {leak.finding.pubkey for leak in leaks if leak.finding.pubkey is not None}
+    pubkeys = {leak.finding.pubkey for leak in leaks if leak.finding.pubkey is not None} if leaks else None
     if pubkeys:
         from nsecguard import keys
 
