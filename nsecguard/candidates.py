@@ -57,6 +57,7 @@ def forget() -> None:
     """The rules changed (`rules.register`): build the bits and the pattern database anew."""
     _bits.cache_clear()
     _whole_readers.cache_clear()
+    _whole_tests.cache_clear()
     _short_first.cache_clear()
     secret_bits.cache_clear()
     get_prefilter.cache_clear()
@@ -74,6 +75,13 @@ def _whole_readers() -> tuple[Detector, ...]:
     return tuple(d for d in rules.detectors() if d.whole_below)
 
 
+@lru_cache(maxsize=1)
+def _whole_tests() -> tuple[tuple[int, int, bool, Callable[[bytes], bool] | None], ...]:
+    """(bit, whole_below, has whole patterns, whole_test) of each whole reader, as `gate` asks
+    them on every note and commit message (looked up once, not per call)."""
+    return tuple((bit(d), d.whole_below, bool(d.whole_patterns), d.whole_test) for d in _whole_readers())
+
+
 def gate(data: bytes, first: Prefilter | None = None) -> int:
     """The first pass as every source asks it before it calls the engine: the prefilter's mask,
     plus the bit of each detector that reads a buffer this short whole (`whole_below`) and whose
@@ -88,11 +96,10 @@ def gate(data: bytes, first: Prefilter | None = None) -> int:
         mask, shaped = found & _MAIN, found >> _WHOLE_SHIFT
     else:
         mask, shaped = first(data), -1
-    for d in _whole_readers():
-        b = bit(d)
-        if mask & b or size > d.whole_below or not (shaped & b or not d.whole_patterns):
+    for b, below, has_patterns, whole_test in _whole_tests():
+        if mask & b or size > below or not (shaped & b or not has_patterns):
             continue
-        if d.whole_test is None or d.whole_test(data):
+        if whole_test is None or whole_test(data):
             mask |= b
     return mask
 

@@ -119,6 +119,8 @@ def _id_json(event_id: str) -> str:
 def answer(event_id: str, action: str, msg: str = "") -> bytes:
     """One minified JSON answer line. `event_id` must be checked (`answer_id`)."""
     if not msg:
+        if action == "accept" and len(event_id) == 64 and event_id.isalnum():  # nothing to escape
+            return b'{"id":"' + event_id.encode() + b'","action":"accept"}\n'
         return b'{"id":' + _id_json(event_id).encode() + b',"action":"' + action.encode() + b'"}\n'
     body = {"id": event_id, "action": action, "msg": msg}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
