@@ -196,7 +196,7 @@ def _hyperscan_prefilter(
             scratch = main_scratch if threading.get_ident() == main_thread else prototype.clone()
             local.state = (found, on_match, scratch)
         found[0] = 0
-        scan(buf, match_event_handler=on_match, scratch=scratch)
+        scan(buf, on_match, 0, None, scratch)  # positional: keywords cost as much as a clean scan
         mask: int = found[0]
         return mask
 
