@@ -77,7 +77,7 @@ def database(patterns: list[tuple[int, bytes, bool]]) -> Prefilter:
 
     def prefilter(buf: bytes) -> int:
         found[0] = 0
-        scan(buf, match_event_handler=on_match, scratch=scratch)
+        scan(buf, on_match, 0, None, scratch)  # as candidates.py calls it
         return found[0]
 
     return prefilter
