@@ -27,6 +27,7 @@ import re
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
 if TYPE_CHECKING:
@@ -220,24 +221,23 @@ def is_remembered(value: str) -> bool:
 
 
 def _remembered_run(low: str) -> bool:
-    """`is_remembered` for one lower-case run of ASCII letters and digits (a checked id): its
-    8-character windows at multiples of 8 first, as `_cover` does, without its loops (an id is
-    checked for every event a relay plugin answers)."""
+    """`is_remembered` for one lower-case run of ASCII letters and digits (a checked id): a
+    form with other characters cannot be in it, so only the whole and its pieces are looked
+    up (`_run_pieces`, as `_cover` does for each run of a text)."""
     if low in _REG.forms:
         return True
-    probes = _REG.probes
-    if not probes:
+    if not _REG.grams:
         return False
-    size = len(low)
-    windows = _WINDOWS.get(size) or tuple(slice(p, p + _PROBE) for p in range(0, size - _PROBE + 1, _PROBE))
-    if probes.isdisjoint(map(low.__getitem__, windows)):
-        return False  # no piece of a secret (and a form with other characters cannot be in it)
-    return bool(_cover(low))
+    pieces: list[tuple[int, int]] = []
+    _run_pieces(0, low, pieces)
+    return bool(pieces)
 
 
-# the 8-character windows at multiples of 8 of a commit id and an event id, as slices (taken by
-# a C-level map: a list comprehension cost twice the rest of the check)
-_WINDOWS = {n: tuple(slice(p, p + _PROBE) for p in range(0, n - _PROBE + 1, _PROBE)) for n in (40, 64)}
+@lru_cache(maxsize=256)
+def _windows(size: int) -> tuple[slice, ...]:
+    """The 8-character windows at multiples of 8 of a run this long, as slices: taken by one
+    C-level `map`, they cost a third of a loop over them."""
+    return tuple(slice(p, p + _PROBE) for p in range(0, size - _PROBE + 1, _PROBE))
 
 
 def checked_id(value: object, kind: str) -> str:
@@ -274,25 +274,11 @@ def _runs(text: str) -> Iterator[tuple[int, str]]:
 
 
 def _cover(text: str) -> list[tuple[int, int]]:
-    """Spans of `text` that hold a remembered secret or a 16-character piece of one.
-
-    Every 16-character window of a run holds an 8-character window that starts at a multiple
-    of 8: only those are looked up first (1 lookup in 8), and only around a hit are the
-    16-character windows checked."""
+    """Spans of `text` that hold a remembered secret or a 16-character piece of one."""
     spans: list[tuple[int, int]] = []
-    grams, probes = _REG.grams, _REG.probes
-    if grams:
-        checked, now = _REG.ids, _REG.generation
+    if _REG.grams:
         for base, run in _runs(text):
-            if checked.get(run) == now:
-                continue  # an id checked since the last secret was added: it holds none
-            last = len(run) - FRAGMENT
-            for p in range(0, len(run) - _PROBE + 1, _PROBE):
-                if run[p : p + _PROBE] not in probes:
-                    continue
-                for i in range(max(0, p - _PROBE), min(p, last) + 1):
-                    if run[i : i + FRAGMENT] in grams:
-                        spans.append((base + i, base + i + FRAGMENT))
+            _run_pieces(base, run, spans)
     if _REG.odd:
         low = text.lower()
         for form in _REG.odd:
@@ -301,6 +287,25 @@ def _cover(text: str) -> list[tuple[int, int]]:
                 spans.append((pos, pos + len(form)))
                 pos = low.find(form, pos + 1)
     return spans
+
+
+def _run_pieces(base: int, run: str, spans: list[tuple[int, int]]) -> None:
+    """Add to `spans` the 16-character pieces of remembered secrets in one lower-case run that
+    starts at `base`. Every 16-character window of a run holds an 8-character window that starts
+    at a multiple of 8: those are looked up first, all at once (most runs hold none), and only
+    around a hit are the 16-character windows checked."""
+    if _REG.ids.get(run) == _REG.generation:
+        return  # an id checked since the last secret was added: it holds none
+    probes, grams = _REG.probes, _REG.grams
+    if probes.isdisjoint(map(run.__getitem__, _windows(len(run)))):
+        return
+    last = len(run) - FRAGMENT
+    for p in range(0, len(run) - _PROBE + 1, _PROBE):
+        if run[p : p + _PROBE] not in probes:
+            continue
+        for i in range(max(0, p - _PROBE), min(p, last) + 1):
+            if run[i : i + FRAGMENT] in grams:
+                spans.append((base + i, base + i + FRAGMENT))
 
 
 def _remove_remembered(text: str) -> str:
