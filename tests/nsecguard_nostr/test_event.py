@@ -71,8 +71,8 @@ pair_lists = st.lists(
         st.builds(lambda v: ["p", rand_hex(), v], values),
     ),
     min_size=1,
-    max_size=8,
-)
+    max_size=3,
+).map(lambda tags: tags * event_mod._MANY_TAGS)  # long enough to be asked whether it is all ID pairs
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
