@@ -252,9 +252,9 @@ def _gate(event: Mapping[str, Any], filt: EventFilter, out: list[str], depth: in
 
 def _only_id_pairs(tags: list[Any]) -> bool:
     """Is every tag a pair of an ID tag's name and 64 hex digits (a contact list's hundreds of
-    `p` tags, a reaction's `e` and `p`)? `_collect` drops every such value, so nothing in the
-    tags is left to gate. Asked by C-speed maps over the whole list: a Python loop over a
-    contact list's tags cost ~70 µs."""
+    `p` tags, a mute list's)? `_collect` drops every such value, so nothing in the tags is left
+    to gate. Asked by C-speed maps over the whole list: the loop of `_gate` over a contact
+    list's tags cost ~70 µs, these maps ~25."""
     try:
         if set(map(len, tags)) != {2} or not ID_TAGS.issuperset(map(_NAME, tags)):
             return False
