@@ -285,7 +285,7 @@ def scan_event(
     options: Options = RELAY_OPTIONS,
 ) -> list[Leak]:
     """The secrets in one event (a parsed NIP-01 event object), most severe first."""
-    if not filt.inspects_kind(event.get("kind")):
+    if filt is not EVERYTHING and not filt.inspects_kind(event.get("kind")):
         return []
     gate: list[str] = []
     try:

@@ -245,7 +245,7 @@ def serve(config: PolicyConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: Text
         lines = b"".join(pending).split(b"\n")
         last = lines.pop()
         pending, pending_size = ([last], len(last)) if last else ([], 0)
-        out = [a for a in (handle(line) for line in lines if line.strip()) if a is not None]
+        out = [a for a in (handle(line) for line in lines if line and not line.isspace()) if a is not None]
         if out:
             _write_all(stdout_fd, b"".join(out))
     rest = b"".join(pending)
