@@ -275,17 +275,32 @@ def _compared_with(args_before: bytes) -> Verdict:
     return Verdict.NONE
 
 
-_CALL_NAME = re.compile(rb"([A-Za-z_$][\w$.:]*)\s*$")
+_NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$.:")
+_NAME_START = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_$")
+
+
+def _call_name(before: bytes, paren: int) -> bytes | None:
+    """The name a call's `(` at `paren` follows (`[A-Za-z_$][0-9A-Za-z_$.:]*`, then only whitespace
+    up to the parenthesis), as `re.search` of that pattern anchored at `paren` finds it, read
+    backwards from the parenthesis: the regex tried every position of up to 1 KB before it
+    (0.2 ms a call in a hash test file)."""
+    head = before[:paren]
+    end = len(head.rstrip())
+    start = end
+    while start > 0 and head[start - 1] in _NAME_CHARS:
+        start -= 1
+    while start < end and head[start] not in _NAME_START:
+        start += 1
+    return head[start:end] if start < end else None
 
 
 def _in_key_call(before: bytes) -> bool:
     """Is the value an argument of a call that takes a private key? Walks out through the
     unclosed calls around it (`finalizeEvent(t, hexToBytes('...` reads through `hexToBytes`)."""
     for i in _open_calls(before):
-        name = _CALL_NAME.search(before, 0, i)
-        if name is None:
+        ident = _call_name(before, i)
+        if ident is None:
             return False
-        ident = name.group(1)
         joined = re.sub(rb"[^a-z0-9]", b"", ident.lower()).decode("ascii")
         if any(call in joined for call in _KEY_CALLS):
             return True
@@ -619,10 +634,10 @@ def _parameter(buf: bytes, before: bytes, paren: int, memo: Memo) -> tuple[Verdi
     the same text: the value is named by the parameter it is passed as."""
     from nsecguard import structure
 
-    name = _CALL_NAME.search(before, 0, paren)
+    name = _call_name(before, paren)
     if name is None:
         return None
-    called = re.split(rb"::|\.|->", name.group(1))[-1]
+    called = re.split(rb"::|\.|->", name)[-1]
     index = structure.argument_index(before[paren + 1 :])
     if index is None:
         return None

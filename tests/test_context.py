@@ -1,7 +1,12 @@
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nsecguard import context
 from nsecguard.context import Verdict, judge_phrase, words_of
 
 from keygen import new_key
@@ -220,3 +225,23 @@ def test_the_default_of_a_lookup_is_named_by_the_key_looked_up() -> None:
     # a lookup of something else stays quiet
     assert _lines(f'event = os.getenv("EVENT_ID", "{k.hex}")\n') == []
     assert _lines(f'x = cache.get("{k.hex}", None)\n') == []
+
+
+_CALL_NAME_REGEX = re.compile(rb"([A-Za-z_$][\w$.:]*)\s*$")  # what _call_name must agree with
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [b"a", b"Z", b"_", b"$", b".", b":", b"9", b" ", b"\t", b"\n", b"(", b"-", b"\xe9", b"ab1"]
+        ),
+        max_size=30,
+    ),
+    st.integers(min_value=0, max_value=40),
+)
+def test_a_call_name_is_read_as_the_regex_reads_it(parts: list[bytes], cut: int) -> None:
+    before = b"".join(parts)
+    paren = min(cut, len(before))
+    m = _CALL_NAME_REGEX.search(before, 0, paren)
+    assert context._call_name(before, paren) == (m.group(1) if m else None)

@@ -22,7 +22,7 @@ from nsecguard.rules.base import (
     Scan,
     overlaps,
 )
-from nsecguard.rules.pubkeys import HEX_RUN
+from nsecguard.rules.pubkeys import hex_runs
 
 KIND = Kind.define("hex-key")
 
@@ -46,13 +46,12 @@ def find_hex(scan: Scan) -> Iterable[Hit]:
         return  # a lock file, a checksum list: no hit, no proof, no clue (the loop below agrees)
     memo = buf.memo = buf.memo or context.Memo()
     found: list[tuple[int, int, bytes, Confidence | None, str]] = []
-    for m in HEX_RUN.finditer(data):
-        if m.end() - m.start() != 64:
+    for start, end in hex_runs(data):
+        if end - start != 64:
             continue  # a window of a longer run: a signature, a compressed pubkey, a blob
-        start, end = m.start(), m.end()
         if taken and overlaps(taken, start, end):
             continue  # part of a URI already judged
-        value = bytes.fromhex(m.group().decode())
+        value = bytes.fromhex(data[start:end].decode())
         if not keys.is_valid_secret(value):
             continue
         if start >= 2 and data[start - 2 : start] in (b"0x", b"0X"):
@@ -115,8 +114,7 @@ def _all_vetoed_by_their_lines(data: bytes, taken: list[tuple[int, int]], contex
     public key named in the text, vetoed values are not tried for a proof, and they are neither
     weak candidates nor possible public keys. Costs one look-up per value, not a judgment."""
     vetoed = context.vetoed_by_its_line
-    for m in HEX_RUN.finditer(data):
-        start, end = m.start(), m.end()
+    for start, end in hex_runs(data):
         if end - start != 64 or (taken and overlaps(taken, start, end)):
             continue
         if start >= 2 and data[start - 2 : start] in (b"0x", b"0X"):
