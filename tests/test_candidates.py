@@ -168,3 +168,20 @@ def _pattern_soup(draw: st.DrawFn) -> bytes:
 @given(_pattern_soup())
 def test_hyperscan_and_python_prefilters_agree(data: bytes) -> None:
     assert candidates.get_prefilter()(data) == candidates.python_prefilter(data)
+
+
+def test_literal_finder_gives_every_occurrence_as_find_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    literals = (b"seed", b"1.", b"eded", b"a.b")
+    find = candidates.literal_finder(literals)
+    assert find is not None
+    data = b"seeded 1.1. seededed a.b a-b 1x"
+    expected = []
+    for i, lit in enumerate(literals):
+        at = data.find(lit)
+        while at >= 0:
+            expected.append((i, at))
+            at = data.find(lit, at + 1)
+    assert sorted(find(data)) == sorted(expected)
+    assert find(b"") == []
+    monkeypatch.setenv("NSECGUARD_NO_HYPERSCAN", "1")
+    assert candidates.literal_finder(literals) is None

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from mnemonic import Mnemonic
 
@@ -220,3 +220,42 @@ def test_the_spec_test_phrases_of_repeated_words_are_well_known() -> None:
     (f,) = _found(f"mnemonic: {phrase}")
     assert str(f.confidence) == "low" and "well-known" in f.reason
     assert not [x for x in scan_text(f"mnemonic: {phrase}") if x.kind == KIND]
+
+
+_ANCHOR_PIECES = st.sampled_from(
+    [
+        b"mnemonic",
+        b"seed phrase",
+        b"seed_words",
+        b"recovery-seed",
+        b"backup phrase",
+        b"secret words",
+        b"bip39",
+        b"nip-06 ",
+        b'seed = "',
+        b"words: [",
+        b"phrase='",
+        b"1. abandon ",
+        b"2) zoo ",
+        b"x1.",
+        b"seedseed",
+        b" ",
+        b"\n",
+        b"lorem ipsum ",
+        b"1.5 ",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_ANCHOR_PIECES, min_size=1, max_size=60), st.integers(min_value=1, max_value=400))
+def test_one_pass_anchors_are_the_anchors_of_a_search_per_literal(
+    monkeypatch: pytest.MonkeyPatch, pieces: list[bytes], repeat: int
+) -> None:
+    low = (b"".join(pieces) * repeat)[: mnemonic._ONE_PASS_FROM * 3]
+    assume(len(low) > mnemonic._ONE_PASS_FROM)
+    assert mnemonic._lead_finder() is not None  # the wheel is a test dependency
+    one_pass = mnemonic.anchors(low)
+    with monkeypatch.context() as m:
+        m.setattr(mnemonic, "_lead_finder", lambda: None)
+        assert mnemonic.anchors(low) == one_pass
