@@ -247,14 +247,22 @@ def literal_finder(literals: tuple[bytes, ...]) -> LiteralFinder | None:
     except ImportError:
         return None
     import threading
+    import zlib
 
-    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    db.compile(
-        expressions=[re.escape(lit) for lit in literals],
-        ids=list(range(len(literals))),
-        elements=len(literals),
-        flags=[0] * len(literals),
-    )
+    ident = repr((literals, getattr(hyperscan, "__version__", "?"), sys.platform, os.uname().machine))
+    cached = os.path.join(_cache_dir(), f"lit-{zlib.crc32(ident.encode()):08x}{len(ident):x}.db")
+    try:  # compiling costs ~7 ms, loading the cached database well under one
+        with open(cached, "rb") as fh:
+            db = hyperscan.loadb(fh.read(), hyperscan.HS_MODE_BLOCK)
+    except Exception:  # no cache yet, or one from another CPU: compile afresh
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        db.compile(
+            expressions=[re.escape(lit) for lit in literals],
+            ids=list(range(len(literals))),
+            elements=len(literals),
+            flags=[0] * len(literals),
+        )
+        _store(cached, hyperscan.dumpb(db))
     sizes = [len(lit) for lit in literals]
     local = threading.local()
     scan = db.scan
