@@ -8,7 +8,7 @@ calls each variant once per file, as a tree scan does, and prints CPU seconds (t
 current prefilter, how many files it let through, and whether it ever gave another answer than
 the current one (a variant that misses is no candidate, whatever its speed).
 
-Variants: the six patterns in one database (current); each pattern alone; the five without the
+Variants: every first-pass pattern in one database (current); each detector's alone; all but the
 byte-array pattern (a floor, not a candidate: it misses byte arrays); the byte-array pattern
 replaced by a short necessary condition (N numbers in a row) with the exact pattern run only
 where it fires; the hex run as a Python translate-and-find test instead of in the automaton;
@@ -84,20 +84,20 @@ def database(patterns: list[tuple[int, bytes, bool]]) -> Prefilter:
 
 
 def variants() -> dict[str, Prefilter]:
-    pats = {bit: (bit, p, ci) for bit, p, ci in c._PATTERNS}
-    five = [pats[b] for b in (c.NSEC, c.HEX, c.NCRYPTSEC, c.URI, c.BASE64)]
-    exact_bytes = database([pats[c.BYTES]])
-    out: dict[str, Prefilter] = {"current (six patterns, one database)": database(list(c._PATTERNS))}
-    names = {
-        c.NSEC: "nsec1",
-        c.HEX: "64 hex",
-        c.NCRYPTSEC: "ncryptsec1",
-        c.URI: "URIs",
-        c.BASE64: "76 base64",
-    }
-    for bit, name in {**names, c.BYTES: "32-number array"}.items():
-        out[f"  {name} alone"] = database([pats[bit]])
-    out["five, no byte arrays (floor, misses)"] = database(five)
+    from nsecguard import rules
+    from nsecguard.rules import hex_key
+
+    every = list(c.patterns())
+    names = {c.BASE64: "76 base64", **{c.bit(d): d.name for d in rules.detectors()}}
+    by_bit: dict[int, list[tuple[int, bytes, bool]]] = {}
+    for pattern in every:
+        by_bit.setdefault(pattern[0], []).append(pattern)
+    out: dict[str, Prefilter] = {CURRENT: database(every)}
+    for bit, group in by_bit.items():
+        out[f"  {names.get(bit, bit)} alone"] = database(group)
+    rest = [p for p in every if p[0] != c.BYTES]
+    out["all but byte arrays (floor, misses)"] = database(rest)
+    exact_bytes = database(by_bit[c.BYTES])
 
     def verified(first: Prefilter) -> Prefilter:
         def prefilter(buf: bytes) -> int:
@@ -108,23 +108,25 @@ def variants() -> dict[str, Prefilter]:
 
         return prefilter
 
+    byte = hex_key._BYTE
     for n in (4, 8, 12):
-        short = c._BYTE + rb"(?:\s*,\s*" + c._BYTE + rb"){%d}" % (n - 1)
-        out[f"five + {n} numbers in a row, then exact"] = verified(
-            database([*five, (MAYBE_BYTES, short, False)])
-        )
+        short = byte + rb"(?:\s*,\s*" + byte + rb"){%d}" % (n - 1)
+        out[f"+ {n} numbers in a row, then exact"] = verified(database([*rest, (MAYBE_BYTES, short, False)]))
     bracket_run = rb"[\[{(][0-9a-fA-FxX,\s]{63}"
-    out["five + bracket and 63-char run, then exact"] = verified(
-        database([*five, (MAYBE_BYTES, bracket_run, False)])
+    out["+ bracket and 63-char run, then exact"] = verified(
+        database([*rest, (MAYBE_BYTES, bracket_run, False)])
     )
-    no_hex = database([p for p in c._PATTERNS if p[0] != c.HEX])
+    no_hex = database([p for p in every if p[0] != c.HEX])
 
     def hex_in_python(buf: bytes) -> int:
-        return no_hex(buf) | (c.HEX if c._HEX_RUN in buf.translate(c._HEX_MAP) else 0)
+        return no_hex(buf) | (c.HEX if hex_key._HEX_64 in buf.translate(hex_key._HEX_MAP) else 0)
 
     out["hex run tested in Python, rest in one database"] = hex_in_python
     out["pure-Python fallback"] = c.python_prefilter
     return out
+
+
+CURRENT = "current (every pattern, one database)"
 
 
 def main() -> int:
@@ -137,7 +139,7 @@ def main() -> int:
     size = sum(map(len, files))
     print(f"{len(files)} text files, {size / 1e6:.1f} MB in memory, from {' '.join(args.trees)}")
     found = variants()
-    current = found["current (six patterns, one database)"]
+    current = found[CURRENT]
     truth = [current(d) for d in files]
     times: dict[str, list[float]] = {name: [] for name in found}
     for _ in range(args.rounds):
@@ -146,7 +148,7 @@ def main() -> int:
             for data in files:
                 prefilter(data)
             times[name].append(time.process_time() - start)
-    ref = min(times["current (six patterns, one database)"])
+    ref = min(times[CURRENT])
     for name, prefilter in found.items():
         best = min(times[name])
         masks = [prefilter(d) for d in files]
