@@ -99,7 +99,14 @@ def test_a_contact_list_is_skipped_whole_and_a_key_among_its_tags_is_found() -> 
         assert not event_mod._only_id_pairs(tags)
     found = scan_event(event("", [*contacts, ["p", KEY.nsec]], kind=3))
     assert [leak.finding.npub for leak in found] == [KEY.npub]
-    for malformed in ([*contacts, {"p": 1}], [*contacts, ["p", 7]], [*contacts, "pq"], [[]]):
+    hidden = {0: "p", 1: KEY.hex}  # not JSON, but a caller may build it: looked at, not skipped
+    for malformed in (
+        [*contacts, {"p": 1}],
+        [*contacts, ["p", 7]],
+        [*contacts, "pq"],
+        [[]],
+        [*contacts, hidden],
+    ):
         assert not event_mod._only_id_pairs(malformed)
     assert not event_mod._only_id_pairs([["p", rand_hex(31) + "a" * 2], ["p", rand_hex(32) + "a" * 2]])
 
