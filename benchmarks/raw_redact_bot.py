@@ -1,11 +1,11 @@
 """The floor for `matrix_exposure.py --reference raw`: the least any client bot can do.
 
-Raw client-server API over one aiohttp session (no client library, no schema checks, no
-objects): a long-poll `/sync` whose filter lets through only `m.room.message` timeline events,
-and a redaction sent the moment a message body holds "nsec1". No key check, no safe copy, no
-DM, no persistence, no end-to-end encryption. What is left of its exposure window is the
-homeserver's: persisting the message, waking the sync, persisting the redaction, waking the
-observer's sync.
+Raw client-server API over one aiohttp session (the lean client `matrix_exposure.py` sends and
+observes with: no client library, no schema checks, no objects): a long-poll `/sync` whose
+filter lets through only `m.room.message` timeline events, and a redaction sent the moment a
+message body holds "nsec1". No key check, no safe copy, no DM, no persistence, no end-to-end
+encryption. What is left of its exposure window is the homeserver's: persisting the message,
+waking the sync, persisting the redaction, waking the observer's sync.
 
     python benchmarks/raw_redact_bot.py HOMESERVER USER_ID PASSWORD
 """
@@ -13,12 +13,11 @@ observer's sync.
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import uuid
-from typing import Any
 
 import aiohttp
+from matrix_exposure import Api, login
 
 FILTER = {
     "presence": {"not_types": ["*"]},
@@ -30,50 +29,34 @@ FILTER = {
         "account_data": {"not_types": ["*"]},
     },
 }
+V3 = "/_matrix/client/v3"
 
 
-class Client:
-    def __init__(self, session: aiohttp.ClientSession, homeserver: str, token: str) -> None:
-        self.session, self.url = session, homeserver + "/_matrix/client/v3"
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    async def call(self, method: str, path: str, body: Any = None, **params: str) -> Any:
-        async with self.session.request(
-            method, self.url + path, json=body, params=params or None, headers=self.headers
-        ) as r:
-            return json.loads(await r.read())
-
-    async def redact(self, room_id: str, event_id: str) -> None:
-        path = f"/rooms/{room_id}/redact/{event_id}/{uuid.uuid4().hex}"
-        await self.call("PUT", path, {"reason": "leaked key"})
+async def redact(api: Api, room_id: str, event_id: str) -> None:
+    path = f"{V3}/rooms/{room_id}/redact/{event_id}/{uuid.uuid4().hex}"
+    await api.call("PUT", path, {"reason": "leaked key"})
 
 
 async def run(homeserver: str, user_id: str, password: str) -> None:
     async with aiohttp.ClientSession() as session:
-        body = {
-            "type": "m.login.password",
-            "identifier": {"type": "m.id.user", "user": user_id},
-            "password": password,
-        }
-        async with session.post(homeserver + "/_matrix/client/v3/login", json=body) as r:
-            client = Client(session, homeserver, (await r.json())["access_token"])
-        filter_id = (await client.call("POST", f"/user/{user_id}/filter", FILTER))["filter_id"]
+        api = await login(session, homeserver, user_id, password)
+        filter_id = (await api.call("POST", f"{V3}/user/{user_id}/filter", FILTER))["filter_id"]
         since: str | None = None
         tasks: set[asyncio.Future[None]] = set()
         while True:
             params = {"filter": filter_id, "timeout": "30000" if since else "0"}
             if since:
                 params["since"] = since
-            data = await client.call("GET", "/sync", **params)
+            data = await api.call("GET", f"{V3}/sync", **params)
             rooms = data.get("rooms", {})
             for room_id in rooms.get("invite", {}):
-                await client.call("POST", f"/rooms/{room_id}/join", {})
+                await api.call("POST", f"{V3}/rooms/{room_id}/join", {})
             if since:  # the first sync only joins: older messages are not this bot's
                 for room_id, room in rooms.get("join", {}).items():
                     for event in room.get("timeline", {}).get("events", []):
                         text = (event.get("content") or {}).get("body")
                         if isinstance(text, str) and "nsec1" in text:
-                            task = asyncio.ensure_future(client.redact(room_id, event["event_id"]))
+                            task = asyncio.ensure_future(redact(api, room_id, event["event_id"]))
                             tasks.add(task)
                             task.add_done_callback(tasks.discard)
             since = data["next_batch"]

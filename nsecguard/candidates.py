@@ -12,6 +12,7 @@ import re
 import sys
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from nsecguard import rules
 from nsecguard.rules.base import Detector
@@ -147,32 +148,12 @@ def _hyperscan_prefilter(
         import hyperscan
     except ImportError:
         return None
-    import zlib
-
     _PATTERNS = patterns() if table is None else table
-    ident = repr((_PATTERNS, getattr(hyperscan, "__version__", "?"), sys.platform, os.uname().machine))
-    key = f"{zlib.crc32(ident.encode()):08x}{len(ident):x}"
-    cached = os.path.join(_cache_dir(), f"{name}-{key}.db")
-    db = None
-    try:
-        with open(cached, "rb") as fh:
-            db = hyperscan.loadb(fh.read(), hyperscan.HS_MODE_BLOCK)
-        db.scratch = hyperscan.Scratch(db)
-    except Exception:  # no cache yet, or one from another CPU: compile afresh
-        db = None
-    if db is None:
-        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        flags = [
-            hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if caseless else 0)
-            for _, _, caseless in _PATTERNS
-        ]
-        db.compile(
-            expressions=[p for _, p, _ in _PATTERNS],
-            ids=[bit for bit, _, _ in _PATTERNS],
-            elements=len(_PATTERNS),
-            flags=flags,
-        )
-        _store(cached, hyperscan.dumpb(db))
+    flags = [
+        hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if caseless else 0)
+        for _, _, caseless in _PATTERNS
+    ]
+    db = _database(name, [p for _, p, _ in _PATTERNS], [bit for bit, _, _ in _PATTERNS], flags)
 
     import threading
 
@@ -201,6 +182,31 @@ def _hyperscan_prefilter(
         return mask
 
     return prefilter
+
+
+def _database(name: str, expressions: list[bytes], ids: list[int], flags: list[int]) -> Any:
+    """A Hyperscan block-mode database of `expressions`, with its scratch space: loaded from the
+    disk cache (`name-<hash>.db`) when one was stored for these expressions, this wheel and this
+    CPU, else compiled (~7-60 ms) and stored for the next process."""
+    import zlib
+
+    import hyperscan
+
+    ident = repr(
+        (expressions, ids, flags, getattr(hyperscan, "__version__", "?"), sys.platform, os.uname().machine)
+    )
+    cached = os.path.join(_cache_dir(), f"{name}-{zlib.crc32(ident.encode()):08x}{len(ident):x}.db")
+    try:
+        with open(cached, "rb") as fh:
+            db = hyperscan.loadb(fh.read(), hyperscan.HS_MODE_BLOCK)
+        db.scratch = hyperscan.Scratch(db)
+        return db
+    except Exception:  # no cache yet, or one from another CPU: compile afresh
+        pass
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
+    _store(cached, hyperscan.dumpb(db))
+    return db
 
 
 def _store(path: str, blob: bytes) -> None:
@@ -247,22 +253,10 @@ def literal_finder(literals: tuple[bytes, ...]) -> LiteralFinder | None:
     except ImportError:
         return None
     import threading
-    import zlib
 
-    ident = repr((literals, getattr(hyperscan, "__version__", "?"), sys.platform, os.uname().machine))
-    cached = os.path.join(_cache_dir(), f"lit-{zlib.crc32(ident.encode()):08x}{len(ident):x}.db")
-    try:  # compiling costs ~7 ms, loading the cached database well under one
-        with open(cached, "rb") as fh:
-            db = hyperscan.loadb(fh.read(), hyperscan.HS_MODE_BLOCK)
-    except Exception:  # no cache yet, or one from another CPU: compile afresh
-        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        db.compile(
-            expressions=[re.escape(lit) for lit in literals],
-            ids=list(range(len(literals))),
-            elements=len(literals),
-            flags=[0] * len(literals),
-        )
-        _store(cached, hyperscan.dumpb(db))
+    db = _database(
+        "lit", [re.escape(lit) for lit in literals], list(range(len(literals))), [0] * len(literals)
+    )
     sizes = [len(lit) for lit in literals]
     local = threading.local()
     scan = db.scan

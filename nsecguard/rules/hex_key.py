@@ -187,14 +187,11 @@ def find_names(scan: Scan) -> Iterable[Hit]:
     return ()
 
 
-_HEX_MAP = bytes(1 if chr(i) in "0123456789abcdefABCDEF" else 0 for i in range(256))
-_HEX_64 = b"\x01" * 64
-
 HEX_DETECTOR = Detector(
     name="hex",
     patterns=(rb"[0-9a-fA-F]{64}",),
     find=find_hex,
-    fallback=lambda data, low: _HEX_64 in data.translate(_HEX_MAP),
+    fallback=lambda data, low: next(hex_runs(data), None) is not None,
     order=40,
 )
 BYTES_DETECTOR = Detector(

@@ -37,8 +37,8 @@ EMBEDDED_KINDS = frozenset({6, 16})
 MAX_DEPTH = 2
 
 _HEX64 = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])")
-_HEX_CHARS = frozenset("0123456789abcdefABCDEF")
 _HEX_BYTES = b"0123456789abcdefABCDEF"
+_HEX_CHARS = frozenset(_HEX_BYTES.decode())
 _NAME, _VALUE = itemgetter(0), itemgetter(1)
 _MANY_TAGS = 16  # a tag list this long is first asked whether it is all ID pairs (a contact list)
 _SEP = b"\n\n"

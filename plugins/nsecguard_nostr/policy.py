@@ -111,7 +111,7 @@ def reject_message(leaks: list[Leak]) -> str:
 
 
 def _id_json(event_id: str) -> str:
-    if len(event_id) == 64 and _HEX_ID.issuperset(event_id):
+    if event_id.isascii() and event_id.isalnum():  # a checked id: nothing to escape
         return '"' + event_id + '"'
     return json.dumps(event_id)
 
@@ -119,8 +119,6 @@ def _id_json(event_id: str) -> str:
 def answer(event_id: str, action: str, msg: str = "") -> bytes:
     """One minified JSON answer line. `event_id` must be checked (`answer_id`)."""
     if not msg:
-        if action == "accept" and len(event_id) == 64 and event_id.isalnum():  # nothing to escape
-            return b'{"id":"' + event_id.encode() + b'","action":"accept"}\n'
         return b'{"id":' + _id_json(event_id).encode() + b',"action":"' + action.encode() + b'"}\n'
     body = {"id": event_id, "action": action, "msg": msg}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
