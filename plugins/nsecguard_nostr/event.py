@@ -238,13 +238,13 @@ def _gate(event: Mapping[str, Any], filt: EventFilter, out: list[str], depth: in
                 head, _, rest = value.partition(":")
                 out.append(head)
                 pubkey, _, rest = rest.partition(":")
-                if len(pubkey) != 64:
+                if not _is_hex64(pubkey):  # (64 characters that are no hex: scanned)
                     out.append(pubkey)
                 out.append(rest)
             elif name == "imeta" and (value[:2] == "x " or value[:3] == "ox "):  # a file's sha256
                 field, _, digest = value.partition(" ")
                 out.append(field)
-                if len(digest) != 64:
+                if not _is_hex64(digest):
                     out.append(digest)
             else:
                 out.append(value)

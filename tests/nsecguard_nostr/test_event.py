@@ -49,6 +49,9 @@ def _secret_forms(k: TestKey) -> list[str]:
         k.hex[:63],
         k.hex + "a",
         k.hex.upper(),
+        f"30023:{k.nsec}x:post",  # an `a` tag's pubkey slot holding 64 characters: not a pubkey
+        f"x {k.nsec}.",  # an `imeta` field whose 64 characters are no sha256
+        f"30023:{k.hex}:post",
     ]
 
 
@@ -178,6 +181,12 @@ def test_reference_tags_are_not_derived_but_still_scanned() -> None:
     assert scan_event(event("hi", [["p", k.hex]])) == []
     assert [x.finding.npub for x in scan_event(event("hi", [["p", k.nsec]]))] == [k.npub]
     assert [x.finding.npub for x in scan_event(event("hi", [["e", rand_hex(), k.nsec]]))] == [k.npub]
+
+
+def test_a_reference_part_of_64_characters_that_is_no_hex_is_still_scanned() -> None:
+    k = new_key()
+    for name, value in (("a", f"30023:{k.nsec}x:post"), ("q", f"1:{k.nsec}-:x"), ("imeta", f"x {k.nsec}.")):
+        assert [x.finding.npub for x in scan_event(event("hi", [[name, value]]))] == [k.npub], name
 
 
 def test_hex_proven_by_p_tag_and_author() -> None:
