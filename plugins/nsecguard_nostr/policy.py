@@ -110,17 +110,13 @@ def reject_message(leaks: list[Leak]) -> str:
     return text
 
 
-def _id_json(event_id: str) -> str:
-    if event_id.isascii() and event_id.isalnum():  # a checked id: nothing to escape
-        return '"' + event_id + '"'
-    return json.dumps(event_id)
-
-
 def answer(event_id: str, action: str, msg: str = "") -> bytes:
     """One minified JSON answer line. `event_id` must be checked (`answer_id`)."""
-    if not msg:
-        return b'{"id":' + _id_json(event_id).encode() + b',"action":"' + action.encode() + b'"}\n'
-    body = {"id": event_id, "action": action, "msg": msg}
+    if not msg and event_id.isascii() and event_id.isalnum():  # a checked id: nothing to escape
+        return f'{{"id":"{event_id}","action":"{action}"}}\n'.encode()  # as json.dumps writes it
+    body = {"id": event_id, "action": action}
+    if msg:
+        body["msg"] = msg
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 

@@ -233,6 +233,17 @@ def test_reject_message_counts_other_secrets() -> None:
     assert PolicyConfig().shadow is False
 
 
+def test_answers_are_the_json_that_json_dumps_writes() -> None:
+    from nsecguard_nostr.event import INVALID_ID
+    from nsecguard_nostr.policy import answer
+
+    for event_id in (rand_hex(), INVALID_ID, 'a"b\\c', "é"):
+        for action, msg in (("accept", ""), ("reject", "blocked: x"), ("shadowReject", "")):
+            body = {"id": event_id, "action": action, **({"msg": msg} if msg else {})}
+            expected = json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n"
+            assert answer(event_id, action, msg) == expected.encode(), (event_id, action)
+
+
 def _deep_repost(nsec: str, depth: int = 1000) -> dict[str, Any]:
     """A well-formed kind-6 repost whose content is an event nesting `depth` levels."""
     inner = (
