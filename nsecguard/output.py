@@ -24,10 +24,11 @@ import contextlib
 import io
 import os
 import re
+import struct
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
 if TYPE_CHECKING:
@@ -55,11 +56,9 @@ _RUN = re.compile(r"[0-9A-Za-z]{16,}")
 # a bare 64-hex value, also right after a percent-escape (`%3D<hex>` in an encoded URI)
 _HEX64 = re.compile(r"(?:(?<=%[0-9A-Fa-f]{2})|(?<![0-9A-Za-z]))(?:0[xX])?([0-9a-fA-F]{64})(?![0-9A-Za-z])")
 _HEX64_ANY = re.compile(r"[0-9a-fA-F]{64}")
-_ID_RE = {
-    "event": re.compile(r"[0-9a-f]{64}"),
-    "pubkey": re.compile(r"[0-9a-f]{64}"),
-    "commit": re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}"),
-}
+_HEX_LOWER = frozenset("0123456789abcdef")
+# the lengths of each kind of identifier (lower-case hex)
+_ID_SIZES = {"event": (64,), "pubkey": (64,), "commit": (40, 64)}
 # `repr()` writes invisible characters as escapes: an nsec split by them must still be seen
 _ESCAPED_INVISIBLE = re.compile(r"\\u200[bcd]|\\u2060|\\ufeff|\\xad|\\N\{[A-Z -]+\}")
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
@@ -73,6 +72,7 @@ class _Registry:
         self.forms: set[str] = set()
         self.grams: set[str] = set()
         self.probes: set[str] = set()  # the 8-character windows of the same runs
+        self.hex_probes: set[int] = set()  # those that are lower-case hex, as 32-bit numbers
         self.odd: list[str] = []  # forms with characters outside [0-9A-Za-z]: searched whole
         self.public: set[str] = set()
         # checked identifiers, oldest first, at most MAX_CHECKED_IDS (an OrderedDict: a dict's
@@ -87,9 +87,9 @@ class _Registry:
     def checked(self, value: str) -> None:
         """`value` (an identifier) was checked now: public, and holding no remembered secret."""
         ids = self.ids
-        if value not in ids and len(ids) >= MAX_CHECKED_IDS:
-            ids.popitem(last=False)
         ids[value] = self.generation
+        if len(ids) > MAX_CHECKED_IDS:
+            ids.popitem(last=False)
 
     def add(self, form: str) -> None:
         form = form.lower()
@@ -104,12 +104,15 @@ class _Registry:
     def _index(self, form: str) -> None:
         for run in _RUN.findall(form):
             self.grams.update(run[i : i + FRAGMENT] for i in range(len(run) - FRAGMENT + 1))
-            self.probes.update(run[i : i + _PROBE] for i in range(len(run) - _PROBE + 1))
+            probes = [run[i : i + _PROBE] for i in range(len(run) - _PROBE + 1)]
+            self.probes.update(probes)
+            self.hex_probes.update(int(p, 16) for p in probes if _HEX_LOWER.issuperset(p))
 
     def discard(self, form: str) -> None:
         self.forms.discard(form)
         self.grams.clear()
         self.probes.clear()
+        self.hex_probes.clear()
         for kept in self.forms:
             self._index(kept)
 
@@ -117,6 +120,7 @@ class _Registry:
         self.forms.clear()
         self.grams.clear()
         self.probes.clear()
+        self.hex_probes.clear()
         self.odd.clear()
         self.public.clear()
         self.ids.clear()
@@ -220,33 +224,56 @@ def is_remembered(value: str) -> bool:
     return value.lower() in _REG.forms or bool(_cover(value))
 
 
-def _remembered_run(low: str) -> bool:
-    """`is_remembered` for one lower-case run of ASCII letters and digits (a checked id): a
-    form with other characters cannot be in it, so only the whole and its pieces are looked
-    up (`_run_pieces`, as `_cover` does for each run of a text)."""
-    if low in _REG.forms:
+def _remembered_id(value: str, raw: bytes) -> bool:
+    """`is_remembered` for a checked identifier: `value` lower-case hex, `raw` its bytes. A form
+    with characters other than letters and digits cannot be in it, so only the whole and its
+    pieces are looked up, as `_run_pieces` does for each run of a text; but its 8-character
+    windows are first looked up as the 32-bit numbers they spell (`hex_probes`: no string is
+    made, and a number's hash costs nothing), which answers for almost every id."""
+    if value in _REG.forms:
         return True
-    if not _REG.grams:
+    if not _REG.grams or _REG.hex_probes.isdisjoint(_ID_WINDOWS[len(raw)](raw)):
         return False
     pieces: list[tuple[int, int]] = []
-    _run_pieces(0, low, pieces)
+    _run_pieces(0, value, pieces)
     return bool(pieces)
 
 
 @lru_cache(maxsize=256)
 def _windows(size: int) -> tuple[slice, ...]:
-    """The 8-character windows at multiples of 8 of a run this long, as slices: taken by one
-    C-level `map`, they cost a third of a loop over them."""
-    return tuple(slice(p, p + _PROBE) for p in range(0, size - _PROBE + 1, _PROBE))
+    """The 8-character windows at multiples of 8 of a run this long that some 16-character
+    piece needs (as slices: taken by one C-level `map`, they cost a third of a loop over them).
+    A piece starting at a multiple of 8 holds two such windows, any other piece one: the window
+    at 0 is never the only one (its piece holds the one at 8 too), nor is any window past the
+    first at or after the last piece's start (for 64 characters: 6 windows of 8)."""
+    last = -(-(size - FRAGMENT) // _PROBE) * _PROBE  # the first multiple of 8 at or past it
+    return tuple(slice(p, p + _PROBE) for p in range(_PROBE, max(_PROBE, last) + 1, _PROBE))
+
+
+# the same windows of an identifier (40 or 64 hex digits), from its bytes, as the numbers they
+# spell (8 hex digits: one 32-bit number), keyed by its length in bytes
+_ID_WINDOWS = {
+    size // 2: partial(
+        struct.Struct(f">{len(_windows(size))}I").unpack_from, offset=_windows(size)[0].start // 2
+    )
+    for size in (40, 64)
+}
 
 
 def checked_id(value: object, kind: str) -> str:
     """`value` if it is a well-formed identifier of `kind` ("event", "pubkey", "commit": lower-case
     hex of the right length) and not a secret this run has seen; else `<invalid id>`."""
-    pattern = _ID_RE.get(kind)
-    if pattern is None:
+    sizes = _ID_SIZES.get(kind)
+    if sizes is None:
         raise ValueError(f"unknown identifier kind: {kind}")
-    if not isinstance(value, str) or not pattern.fullmatch(value) or _remembered_run(value):
+    if not isinstance(value, str) or len(value) not in sizes:
+        return INVALID_ID
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        return INVALID_ID
+    # (the bytes spelled back must be the value: no upper case, no spaces, which fromhex takes)
+    if raw.hex() != value or _remembered_id(value, raw):
         return INVALID_ID
     _REG.checked(value)
     return value
@@ -273,12 +300,19 @@ def _runs(text: str) -> Iterator[tuple[int, str]]:
         pos = mapped.find(_RUN16, end)
 
 
-def _cover(text: str) -> list[tuple[int, int]]:
-    """Spans of `text` that hold a remembered secret or a 16-character piece of one."""
+def _cover(text: str, checked: list[tuple[int, str]] | None = None) -> list[tuple[int, int]]:
+    """Spans of `text` that hold a remembered secret or a 16-character piece of one. With
+    `checked`, the (offset, value) of each run that is a whole checked 64-hex id is added to
+    it on the way (for `_detect`, which judges the text without them)."""
     spans: list[tuple[int, int]] = []
     if _REG.grams:
+        ids, generation = _REG.ids, _REG.generation
         for base, run in _runs(text):
-            _run_pieces(base, run, spans)
+            seen = ids.get(run)
+            if seen is not None and checked is not None and len(run) == 64:
+                checked.append((base, run))
+            if seen != generation:  # else an id checked since the last secret was added: none
+                _run_pieces(base, run, spans)
     if _REG.odd:
         low = text.lower()
         for form in _REG.odd:
@@ -308,8 +342,8 @@ def _run_pieces(base: int, run: str, spans: list[tuple[int, int]]) -> None:
                 spans.append((base + i, base + i + FRAGMENT))
 
 
-def _remove_remembered(text: str) -> str:
-    spans = _cover(text)
+def _remove_remembered(text: str, checked: list[tuple[int, str]] | None = None) -> str:
+    spans = _cover(text, checked)
     if not spans:
         return text
     spans.sort()
@@ -337,7 +371,9 @@ def _mask_hex(text: str) -> str:
     return _HEX64.sub(repl, text)
 
 
-def _detect(text: str) -> str:
+def _detect(text: str, checked: list[tuple[int, str]] | None = None) -> str:
+    """`text` with what the engine finds in it swapped for npubs. `checked`: the runs of `text`
+    that are checked ids, when `_cover` has found them already (else they are looked for)."""
     from nsecguard import candidates
 
     data = text.encode("utf-8", "surrogatepass")
@@ -345,7 +381,10 @@ def _detect(text: str) -> str:
     # pure-Python prefilter (same answers) spares `--help` loading it
     loaded = candidates.get_prefilter.cache_info().currsize
     prefilter = candidates.get_prefilter() if loaded or len(data) >= 4096 else candidates.python_prefilter
-    stripped = _without_checked_ids(data) if _REG.ids else data
+    if checked is not None:
+        stripped = _without_runs(text, data, checked) if checked else data
+    else:
+        stripped = _without_checked_ids(data) if _REG.ids else data
     mask = prefilter(stripped)
     if stripped is not data:
         if not mask & candidates.secret_bits():
@@ -386,6 +425,21 @@ def _without_checked_ids(data: bytes) -> bytes:
     return b"".join(out) + data[done:] if out else data
 
 
+def _without_runs(text: str, data: bytes, checked: list[tuple[int, str]]) -> bytes:
+    """`_without_checked_ids` from the checked ids `_cover` found in `text` (`data` encoded):
+    each made a space where it stands as written (an id in upper case is judged with the rest)."""
+    out: list[str] = []
+    done = 0
+    for base, value in checked:
+        if text.startswith(value, base):
+            out += (text[done:base], " ")
+            done = base + len(value)
+    if not out:
+        return data
+    out.append(text[done:])
+    return "".join(out).encode("utf-8", "surrogatepass")
+
+
 def _only_public_hex(text: str) -> bool:
     is_public = _REG.is_public
     return all(is_public(m.group()) for m in _HEX_RUN.finditer(text))
@@ -401,9 +455,13 @@ def scrub(text: str, *, mask_hex: bool = False) -> str:
         joined = pattern.sub("", text) if ("\\" in text or not text.isascii()) else text
         if joined != text and (_cover(joined) or _detect(joined) != joined):
             text = joined
+    checked: list[tuple[int, str]] | None = None
     if _REG.grams or _REG.odd:
-        text = _remove_remembered(text)
-    text = _detect(text)
+        checked = [] if _REG.grams and _REG.ids else None
+        safe = _remove_remembered(text, checked)
+        if safe is not text:  # something was removed: the ids' offsets have moved
+            text, checked = safe, None
+    text = _detect(text, checked)
     if mask_hex:
         text = _mask_hex(text)
     return text

@@ -74,6 +74,39 @@ def test_an_id_holding_a_piece_of_a_remembered_key_is_not_echoed() -> None:
             assert output.checked_id(forged, "event") == output.INVALID_ID, (start, at)
 
 
+def test_a_piece_is_found_at_every_offset_of_runs_of_every_length() -> None:
+    k = new_key()
+    output.remember(k.hex)
+    for size in range(16, 90):
+        for at in range(size - 15):
+            piece = k.hex[at % 48 : at % 48 + 16]
+            run = ("z" * at + piece + "q" * size)[:size]
+            assert piece not in output.scrub(f"<{run}>"), (size, at)
+            if size in (40, 64):
+                forged = ("0" * at + piece + "0" * size)[:size]
+                assert output.checked_id(forged, "commit") == output.INVALID_ID, (size, at)
+
+
+def test_the_id_check_agrees_with_the_piece_test_of_any_text() -> None:
+    # the checked-id test looks up windows as numbers; the text test as strings: same answers
+    keys = [new_key() for _ in range(3)]
+    for k in keys[:2]:
+        output.remember(k.hex)
+    output.remember("token-" + keys[2].hex[:20] + "-end")  # a form with other characters
+    hex_pieces = [f[i : i + 16] for f in output.secrets() for i in range(len(f) - 15)]
+    hex_pieces = [p for p in hex_pieces if all(c in "0123456789abcdef" for c in p)]
+    assert len(hex_pieces) > 100
+    for n, piece in enumerate(hex_pieces):
+        for size, kind in ((64, "event"), (40, "commit")):
+            at = n % (size - 15)
+            forged = (os.urandom(32).hex()[:at] + piece + os.urandom(32).hex())[:size]
+            assert output.checked_id(forged, kind) == output.INVALID_ID, (piece, at, kind)
+            clean = os.urandom(size // 2).hex()
+            assert (output.checked_id(clean, kind) == clean) is not output.is_remembered(clean)
+    for bad in ("A" * 64, " " + "a" * 63, "ab" * 31 + " a", "é" * 64, "0" * 63, "0" * 65, 7):
+        assert output.checked_id(bad, "event") == output.INVALID_ID, bad
+
+
 def test_an_nsec_is_remembered_as_its_hex_too() -> None:
     k = new_key()
     output.remember(k.nsec)
