@@ -56,7 +56,7 @@ _RUN = re.compile(r"[0-9A-Za-z]{16,}")
 # a bare 64-hex value, also right after a percent-escape (`%3D<hex>` in an encoded URI)
 _HEX64 = re.compile(r"(?:(?<=%[0-9A-Fa-f]{2})|(?<![0-9A-Za-z]))(?:0[xX])?([0-9a-fA-F]{64})(?![0-9A-Za-z])")
 _HEX64_ANY = re.compile(r"[0-9a-fA-F]{64}")
-_HEX_LOWER = frozenset("0123456789abcdef")
+_HEX_PROBE_RUN = re.compile(r"[0-9a-f]{8,}")
 # the lengths of each kind of identifier (lower-case hex)
 _ID_SIZES = {"event": (64,), "pubkey": (64,), "commit": (40, 64)}
 # `repr()` writes invisible characters as escapes: an nsec split by them must still be seen
@@ -104,9 +104,10 @@ class _Registry:
     def _index(self, form: str) -> None:
         for run in _RUN.findall(form):
             self.grams.update(run[i : i + FRAGMENT] for i in range(len(run) - FRAGMENT + 1))
-            probes = [run[i : i + _PROBE] for i in range(len(run) - _PROBE + 1)]
-            self.probes.update(probes)
-            self.hex_probes.update(int(p, 16) for p in probes if _HEX_LOWER.issuperset(p))
+            self.probes.update(run[i : i + _PROBE] for i in range(len(run) - _PROBE + 1))
+            for digits in _HEX_PROBE_RUN.findall(run):  # each window of 8 hex digits, as a number
+                n, last = int(digits, 16), 4 * (len(digits) - _PROBE)
+                self.hex_probes.update((n >> (last - 4 * i)) & 0xFFFFFFFF for i in range(len(digits) - 7))
 
     def discard(self, form: str) -> None:
         self.forms.discard(form)

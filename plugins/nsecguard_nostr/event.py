@@ -38,10 +38,11 @@ MAX_DEPTH = 2
 
 _HEX64 = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])")
 _HEX_BYTES = b"0123456789abcdefABCDEF"
-_HEX_CHARS = frozenset(_HEX_BYTES.decode())
 _NAME, _VALUE = itemgetter(0), itemgetter(1)
 _MANY_TAGS = 16  # a tag list this long is first asked whether it is all ID pairs (a contact list)
 _SEP = b"\n\n"
+_STR_OR_NONE = (str, type(None))  # (a tuple: `str | None` is built anew at each isinstance)
+_LIST_OR_NONE = (list, type(None))
 
 try:  # optional, three times faster than json
     import orjson
@@ -117,7 +118,13 @@ class _Parts:
 
 
 def _is_hex64(value: str) -> bool:
-    return len(value) == 64 and _HEX_CHARS.issuperset(value)
+    """64 hex digits, either case. (`bytes.fromhex` skips spaces: then it gives fewer bytes.)"""
+    if len(value) != 64:
+        return False
+    try:
+        return len(bytes.fromhex(value)) == 32
+    except ValueError:
+        return False
 
 
 def _add_pubkey(parts: _Parts, value: str) -> None:
@@ -205,15 +212,15 @@ def _gate(event: Mapping[str, Any], filt: EventFilter, out: list[str], depth: in
     encoding, no public keys): the prefilter decides on them whether `_collect` runs at all.
     May keep more than `_collect` (never less): what it drops, `_collect` drops too."""
     content = event.get("content")
-    if not isinstance(content, str | None) or not isinstance(event.get("tags"), list | None):
+    tags = event.get("tags")
+    if not isinstance(content, _STR_OR_NONE) or not isinstance(tags, _LIST_OR_NONE):
         raise TypeError("not a well-formed event")
     if filt.content and isinstance(content, str) and content:
         if _embeds(event.get("kind")) and content.startswith("{") and depth < MAX_DEPTH:
             _gate_embedded(content, filt, out, depth)
         else:
             out.append(content)
-    tags = event.get("tags")
-    if not isinstance(tags, list) or (len(tags) >= _MANY_TAGS and _only_id_pairs(tags)):
+    if not tags or (len(tags) >= _MANY_TAGS and _only_id_pairs(tags)):
         return
     everything = filt.tags is None
     for tag in tags:
@@ -228,12 +235,8 @@ def _gate(event: Mapping[str, Any], filt: EventFilter, out: list[str], depth: in
                 out.extend(tag)
             continue
         for value in tag[1:]:
-            if len(value) == 64:  # (a relay URL, a marker: no int(), so no exception raised)
-                try:
-                    int(value, 16)
-                    continue  # an id, a pubkey, a hash, as `_collect` drops it
-                except ValueError:
-                    pass
+            if len(value) == 64 and _is_hex64(value):
+                continue  # an id, a pubkey, a hash, as `_collect` drops it
             if ":" in value and name in ("a", "A", "q"):  # kind:pubkey:d-tag
                 head, _, rest = value.partition(":")
                 out.append(head)
