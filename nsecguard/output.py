@@ -301,17 +301,17 @@ def _runs(text: str) -> Iterator[tuple[int, str]]:
         pos = mapped.find(_RUN16, end)
 
 
-def _cover(text: str, checked: list[tuple[int, str]] | None = None) -> list[tuple[int, int]]:
+def _cover(text: str, id_spans: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
     """Spans of `text` that hold a remembered secret or a 16-character piece of one. With
-    `checked`, the (offset, value) of each run that is a whole checked 64-hex id is added to
-    it on the way (for `_detect`, which judges the text without them)."""
+    `id_spans`, the span of each run that is a checked 64-hex id as written is added to it on
+    the way (for `_without_checked_ids`, which then need not look for them again)."""
     spans: list[tuple[int, int]] = []
     if _REG.grams:
         ids, generation = _REG.ids, _REG.generation
         for base, run in _runs(text):
             seen = ids.get(run)
-            if seen is not None and checked is not None and len(run) == 64:
-                checked.append((base, run))
+            if seen is not None and id_spans is not None and len(run) == 64 and text.startswith(run, base):
+                id_spans.append((base, base + 64))
             if seen != generation:  # else an id checked since the last secret was added: none
                 _run_pieces(base, run, spans)
     if _REG.odd:
@@ -343,8 +343,8 @@ def _run_pieces(base: int, run: str, spans: list[tuple[int, int]]) -> None:
                 spans.append((base + i, base + i + FRAGMENT))
 
 
-def _remove_remembered(text: str, checked: list[tuple[int, str]] | None = None) -> str:
-    spans = _cover(text, checked)
+def _remove_remembered(text: str, id_spans: list[tuple[int, int]] | None = None) -> str:
+    spans = _cover(text, id_spans)
     if not spans:
         return text
     spans.sort()
@@ -372,9 +372,9 @@ def _mask_hex(text: str) -> str:
     return _HEX64.sub(repl, text)
 
 
-def _detect(text: str, checked: list[tuple[int, str]] | None = None) -> str:
-    """`text` with what the engine finds in it swapped for npubs. `checked`: the runs of `text`
-    that are checked ids, when `_cover` has found them already (else they are looked for)."""
+def _detect(text: str, id_spans: list[tuple[int, int]] | None = None) -> str:
+    """`text` with what the engine finds in it swapped for npubs. `id_spans`: where the checked
+    ids of `text` (ASCII) stand, when `_cover` has found them already (else they are looked for)."""
     from nsecguard import candidates
 
     data = text.encode("utf-8", "surrogatepass")
@@ -382,10 +382,7 @@ def _detect(text: str, checked: list[tuple[int, str]] | None = None) -> str:
     # pure-Python prefilter (same answers) spares `--help` loading it
     loaded = candidates.get_prefilter.cache_info().currsize
     prefilter = candidates.get_prefilter() if loaded or len(data) >= 4096 else candidates.python_prefilter
-    if checked is not None:
-        stripped = _without_runs(text, data, checked) if checked else data
-    else:
-        stripped = _without_checked_ids(data) if _REG.ids else data
+    stripped = _without_checked_ids(data, id_spans) if id_spans is not None or _REG.ids else data
     mask = prefilter(stripped)
     if stripped is not data:
         if not mask & candidates.secret_bits():
@@ -411,34 +408,25 @@ def _detect(text: str, checked: list[tuple[int, str]] | None = None) -> str:
 _HEX_RUN = re.compile(r"[0-9a-fA-F]{64,}")
 
 
-def _without_checked_ids(data: bytes) -> bytes:
+def _without_checked_ids(data: bytes, spans: list[tuple[int, int]] | None = None) -> bytes:
     """`data` with each run of exactly 64 hex digits that is a checked id (`checked_id`) made a
-    space (so nothing around it joins): what is left is what could still hold a key. Runs are
-    found at C speed (`pubkeys.hex_runs`: a regex search costs microseconds on every answer)."""
-    from nsecguard.rules.pubkeys import hex_runs
+    space (so nothing around it joins): what is left is what could still hold a key. `spans`:
+    where those ids stand, when known; else runs are found at C speed (`pubkeys.hex_runs`: a
+    regex search costs microseconds on every answer)."""
+    if spans is None:
+        from nsecguard.rules.pubkeys import hex_runs
 
-    ids, done = _REG.ids, 0
-    out: list[bytes] = []
-    for pos, end in hex_runs(data):
-        if end - pos == 64 and data[pos:end].decode("ascii") in ids:
-            out += (data[done:pos], b" ")
-            done = end
-    return b"".join(out) + data[done:] if out else data
-
-
-def _without_runs(text: str, data: bytes, checked: list[tuple[int, str]]) -> bytes:
-    """`_without_checked_ids` from the checked ids `_cover` found in `text` (`data` encoded):
-    each made a space where it stands as written (an id in upper case is judged with the rest)."""
-    out: list[str] = []
-    done = 0
-    for base, value in checked:
-        if text.startswith(value, base):
-            out += (text[done:base], " ")
-            done = base + len(value)
-    if not out:
+        ids = _REG.ids
+        spans = [(p, e) for p, e in hex_runs(data) if e - p == 64 and data[p:e].decode("ascii") in ids]
+    if not spans:
         return data
-    out.append(text[done:])
-    return "".join(out).encode("utf-8", "surrogatepass")
+    out: list[bytes] = []
+    done = 0
+    for pos, end in spans:
+        out += (data[done:pos], b" ")
+        done = end
+    out.append(data[done:])
+    return b"".join(out)
 
 
 def _only_public_hex(text: str) -> bool:
@@ -456,13 +444,14 @@ def scrub(text: str, *, mask_hex: bool = False) -> str:
         joined = pattern.sub("", text) if ("\\" in text or not text.isascii()) else text
         if joined != text and (_cover(joined) or _detect(joined) != joined):
             text = joined
-    checked: list[tuple[int, str]] | None = None
+    id_spans: list[tuple[int, int]] | None = None
     if _REG.grams or _REG.odd:
-        checked = [] if _REG.grams and _REG.ids else None
-        safe = _remove_remembered(text, checked)
+        # (ASCII: a span in the text is the same span in its bytes)
+        id_spans = [] if _REG.grams and _REG.ids and text.isascii() else None
+        safe = _remove_remembered(text, id_spans)
         if safe is not text:  # something was removed: the ids' offsets have moved
-            text, checked = safe, None
-    text = _detect(text, checked)
+            text, id_spans = safe, None
+    text = _detect(text, id_spans)
     if mask_hex:
         text = _mask_hex(text)
     return text
